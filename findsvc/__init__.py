@@ -1,0 +1,1 @@
+"""findsvc: the Find service of the user-management system."""

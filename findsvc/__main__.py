@@ -1,0 +1,5 @@
+import sys
+
+from findsvc.entrypoints.cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""The repository port on MySQL/MariaDB (or Vitess), through PyMySQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+from findsvc.adapters.pool import ConnectionPool, PoolExhausted
+from findsvc.adapters.rows import user_from_row
+from findsvc.config import DatabaseUrl
+from findsvc.domain.model import Name, User, UserNotFound
+from findsvc.domain.ports import RepositoryUnavailable
+
+log = logging.getLogger(__name__)
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+
+# Explicit columns by name: the AddService owns the table and may add or reorder columns.
+FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
+
+# "This connection or the server is gone": worth one retry on a fresh connection.
+_CONNECTION_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError, OSError)
+
+
+class MySqlUserRepository:
+    def __init__(
+        self,
+        url: DatabaseUrl,
+        password: str | None,
+        pool_size: int,
+        connect_timeout_s: float,
+        query_timeout_s: float,
+    ) -> None:
+        self._connect_args: dict[str, Any] = {
+            "host": url.host,
+            "port": url.port,
+            "user": url.user,
+            "password": password or "",
+            "database": url.database,
+            "charset": "utf8mb4",
+            "connect_timeout": connect_timeout_s,
+            "read_timeout": query_timeout_s,
+            "write_timeout": query_timeout_s,
+            "autocommit": True,  # each read sees the AddService's latest commit
+            "cursorclass": pymysql.cursors.Cursor,
+        }
+        self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
+            self._connect, pool_size
+        )
+        self._pool_wait_s = query_timeout_s
+
+    def _connect(self) -> pymysql.connections.Connection[Any]:
+        return pymysql.connect(**self._connect_args)
+
+    def get(self, name: Name) -> User:
+        row = self._fetch_one(FIND_BY_NAME, (name.value,))
+        if row is None:
+            raise UserNotFound(name)
+        return user_from_row(*row)
+
+    def ping(self) -> None:
+        """Raises RepositoryUnavailable unless the table can be read."""
+        self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
+
+    def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        # A pooled connection may have died since its last use (server restart,
+        # wait_timeout, KILL): one retry on a fresh connection hides that from callers.
+        for attempt in (1, 2):
+            reused = False
+            try:
+                with (
+                    self._pool.connection(self._pool_wait_s) as (conn, reused),
+                    conn.cursor() as cursor,
+                ):
+                    cursor.execute(sql, args)
+                    row: tuple[Any, ...] | None = cursor.fetchone()
+                    return row
+            except PoolExhausted:
+                raise RepositoryUnavailable("no database connection free in time") from None
+            except (*_CONNECTION_ERRORS, pymysql.err.MySQLError) as error:
+                if attempt == 1 and reused and isinstance(error, _CONNECTION_ERRORS):
+                    continue
+                log.warning("database unavailable: %s", _describe(error))
+                raise RepositoryUnavailable("database unavailable") from None
+        raise AssertionError("unreachable")
+
+    def create_schema(self) -> None:
+        """Creates the database and the table as the AddService would, for dev and tests."""
+        args = {**self._connect_args, "database": None}
+        with pymysql.connect(**args) as conn, conn.cursor() as cursor:
+            quoted = "`" + self._connect_args["database"].replace("`", "``") + "`"
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quoted}")
+            cursor.execute(f"USE {quoted}")
+            cursor.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+    def add_all(self, users: Iterable[tuple[str, int, datetime]]) -> None:
+        """For seeding and tests only: the AddService is the writer in production."""
+        rows = [(name, phone, since.replace(tzinfo=None)) for name, phone, since in users]
+        with pymysql.connect(**self._connect_args) as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT IGNORE INTO ums_users (name, phone, since) VALUES (%s, %s, %s)", rows
+            )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _describe(error: BaseException) -> str:
+    """The MySQL error number and class only: driver messages can quote SQL or data."""
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+    return f"{type(error).__name__}({code})" if code is not None else type(error).__name__

@@ -1,0 +1,22 @@
+"""What the domain needs from the outside world, owned by the domain."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from findsvc.domain.model import Name, User
+
+
+class UserRepository(Protocol):
+    def get(self, name: Name) -> User:
+        """Returns the user with that name.
+
+        Raises UserNotFound when there is none, CorruptUserRecord when the stored
+        row breaks the domain rules, and RepositoryUnavailable when the store
+        cannot be reached.
+        """
+        ...
+
+
+class RepositoryUnavailable(Exception):
+    """The store cannot be reached now; a later call may succeed."""

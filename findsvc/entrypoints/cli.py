@@ -1,0 +1,102 @@
+"""The `findsvc` command: serve, find, and database chores."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from findsvc import bootstrap
+from findsvc.adapters.demo import DEMO_USERS
+from findsvc.client import FindClient, FindError
+from findsvc.config import ConfigError, Settings, add_flags, load
+from findsvc.entrypoints import logs
+from findsvc.entrypoints.grpc_server import FindServer, serve_until_signalled
+
+EXIT_CONFIG = 2
+
+log = logging.getLogger("findsvc")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "find":
+            return _find(args.name, args.target, args.deadline)
+        settings = load(os.environ, vars(args))
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings.log_level)
+    if args.command == "serve":
+        return _serve(settings)
+    return _db(args.db_command, settings, demo=getattr(args, "demo", False))
+
+
+def _serve(settings: Settings) -> int:
+    users = bootstrap.build_repository(settings)
+    try:
+        server = FindServer(settings, users)
+    except RuntimeError:
+        print(f"findsvc: cannot listen on {settings.listen_address}", file=sys.stderr)
+        return EXIT_CONFIG
+    serve_until_signalled(server)
+    users.close()
+    return 0
+
+
+def _find(name: str, target: str, deadline_s: float) -> int:
+    with FindClient(target, deadline_s=deadline_s) as client:
+        try:
+            record = client.find(name)
+        except FindError as error:
+            print(f"findsvc find: {error.code.name}: {error.details}", file=sys.stderr)
+            return 1
+    print(
+        json.dumps({"name": record.name, "phone": record.phone, "since": record.since.isoformat()})
+    )
+    return 0
+
+
+def _db(command: str, settings: Settings, demo: bool) -> int:
+    users = bootstrap.build_repository(settings)
+    try:
+        users.create_schema()
+        if command == "seed" and demo:
+            users.add_all(DEMO_USERS)
+    except Exception as error:  # noqa: BLE001 - one line for the operator, not a traceback
+        print(f"findsvc db {command}: failed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        users.close()
+    target = settings.db_url.redacted if settings.db_url else str(bootstrap.DEFAULT_SQLITE_PATH)
+    log.info("db %s done on %s", command, target)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="findsvc", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve FindService over gRPC")
+    add_flags(serve)
+
+    find = commands.add_parser("find", help="look up a user and print it as JSON")
+    find.add_argument("name")
+    find.add_argument("--target", default="localhost:50051", help="host:port of a findsvc")
+    find.add_argument("--deadline", type=float, default=5.0, help="seconds to wait at most")
+
+    db = commands.add_parser("db", help="database chores for dev and tests")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    add_flags(db_commands.add_parser("init", help="create the table as the AddService would"))
+    seed = db_commands.add_parser("seed", help="create the table and load users")
+    seed.add_argument("--demo", action="store_true", required=True, help="load the demo users")
+    add_flags(seed)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The gRPC server: what it serves, how it listens, and how it stops."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Protocol
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from findsvc.config import Settings
+from findsvc.domain.ports import UserRepository
+from findsvc.entrypoints.grpc_servicer import FindServicer
+from findsvc.entrypoints.health import SERVICE_NAME, Readiness
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+class CheckedRepository(UserRepository, Protocol):
+    def ping(self) -> None: ...
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_s * 1000)),
+        # Accept the keepalive pings clients send by default, instead of GOAWAY too_many_pings.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 5000),
+        ("grpc.http2.max_ping_strikes", 0),
+        ("grpc.so_reuseport", 1),
+    ]
+
+
+class FindServer:
+    """A started server; `wait()` blocks until it has stopped."""
+
+    def __init__(self, settings: Settings, users: CheckedRepository) -> None:
+        self._settings = settings
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            options=server_options(settings),
+            maximum_concurrent_rpcs=settings.max_concurrency,
+        )
+        find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        if settings.reflection:
+            reflection.enable_server_reflection(
+                (
+                    find_service_pb2.DESCRIPTOR.services_by_name["FindService"].full_name,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ),
+                self._server,
+            )
+        self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
+        self.port = self._server.add_insecure_port(settings.listen_address)
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        self._server.start()
+        self.readiness.start()
+        log.info(
+            "serving %s on %s",
+            SERVICE_NAME,
+            f"{self._settings.host}:{self.port}",
+            extra={"port": self.port},
+        )
+
+    def stop(self) -> None:
+        """Readiness off, drain so endpoints update, then finish in-flight calls."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.readiness.drain()
+        log.info("draining for %.1fs", self._settings.drain_s)
+        time.sleep(self._settings.drain_s)
+        log.info("stopping; in-flight calls have %.1fs", self._settings.grace_s)
+        self.readiness.stop()
+        self._server.stop(self._settings.grace_s).wait()
+        log.info("stopped")
+
+    def wait(self) -> None:
+        self._server.wait_for_termination()
+
+
+def serve_until_signalled(server: FindServer) -> None:
+    """SIGTERM or SIGINT stops gracefully; a second one ends the process at once."""
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if server_stopper.is_alive():
+            log.warning("second signal: exiting now")
+            logging.shutdown()
+            os._exit(1)
+        log.info("received %s", signal.Signals(signum).name)
+        server_stopper.start()
+
+    server_stopper = threading.Thread(target=server.stop, name="stopper")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    server.wait()
+    if server_stopper.is_alive():
+        server_stopper.join()

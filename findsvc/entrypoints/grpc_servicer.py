@@ -1,0 +1,54 @@
+"""The gRPC edge: request -> use case -> UserRecord, domain errors -> status codes."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from findsvc.domain.model import CorruptUserRecord, InvalidName, User, UserNotFound
+from findsvc.domain.ports import RepositoryUnavailable, UserRepository
+from findsvc.service_layer.find_user import find_user
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+class FindServicer(find_service_pb2_grpc.FindServiceServicer):
+    def __init__(self, users: UserRepository) -> None:
+        self._users = users
+
+    def FindUser(
+        self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
+    ) -> find_service_pb2.UserRecord:
+        try:
+            return to_record(find_user(request.name, self._users))
+        except InvalidName as error:
+            context.abort_with_status(bad_name_status(error.reason))
+        except UserNotFound as error:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no user named {error.name.value!r}")
+        except RepositoryUnavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")
+        except CorruptUserRecord as error:
+            log.error("stored user %r breaks the domain rules: %s", error.name, error.reason)
+            context.abort(grpc.StatusCode.DATA_LOSS, "the stored user record is corrupt")
+        raise AssertionError("abort always raises")
+
+
+def to_record(user: User) -> find_service_pb2.UserRecord:
+    since = Timestamp()
+    since.FromDatetime(user.since)
+    return find_service_pb2.UserRecord(name=user.name.value, phone=user.phone.value, since=since)
+
+
+def bad_name_status(reason: str) -> grpc.Status:
+    violation = error_details_pb2.BadRequest.FieldViolation(
+        field="name", description=f"name {reason}"
+    )
+    detail = error_details_pb2.BadRequest(field_violations=[violation])
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=f"invalid name: {reason}")
+    status.details.add().Pack(detail)
+    return rpc_status.to_status(status)

@@ -1,0 +1,70 @@
+"""Health that tells the truth: readiness follows the database, liveness the process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from grpc_health.v1 import health, health_pb2
+
+from findsvc.domain.ports import RepositoryUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "glarimy.ums.find.v1.FindService"
+READINESS_NAMES = ("", SERVICE_NAME)
+LIVENESS_NAME = "liveness"
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class Readiness:
+    """Checks the database every interval and publishes the result to the health service."""
+
+    def __init__(
+        self, servicer: health.HealthServicer, ping: Callable[[], None], interval_s: float
+    ) -> None:
+        self._servicer = servicer
+        self._ping = ping
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+        self._draining = False
+        self._thread = threading.Thread(target=self._run, name="readiness", daemon=True)
+        self.database_up = False
+        servicer.set(LIVENESS_NAME, SERVING)
+        self._publish(NOT_SERVING)
+
+    def start(self) -> None:
+        self.check()
+        self._thread.start()
+
+    def check(self) -> None:
+        try:
+            self._ping()
+            up = True
+        except RepositoryUnavailable:
+            up = False
+        if up != self.database_up:
+            log.info("database %s", "reachable" if up else "unreachable")
+        self.database_up = up
+        if not self._draining:
+            self._publish(SERVING if up else NOT_SERVING)
+
+    def drain(self) -> None:
+        """From now on the pod is leaving: never ready again."""
+        self._draining = True
+        self._publish(NOT_SERVING)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._servicer.enter_graceful_shutdown()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval_s):
+            self.check()
+
+    def _publish(self, status: int) -> None:
+        for name in READINESS_NAMES:
+            self._servicer.set(name, status)

@@ -1,0 +1,112 @@
+"""A private mariadbd in a temp dir, on a free loopback port: the tests' real MySQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pymysql
+
+
+def find_mariadbd() -> str | None:
+    for name in ("mariadbd", "mysqld"):
+        for folder in (None, "/usr/sbin", "/usr/local/sbin", "/usr/libexec"):
+            found = shutil.which(name, path=folder)
+            if found:
+                return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateMariaDB:
+    """Root with no password, on 127.0.0.1 only; stop() and start() keep the data."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="findsvc-mariadb-"))
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        binary = find_mariadbd()
+        if binary is None:
+            raise RuntimeError("no mariadbd: run `make test`, which installs it")
+        self._binary = binary
+        self._initialize()
+
+    @property
+    def url(self) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/glarimy"
+
+    def _initialize(self) -> None:
+        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+        if install is None:
+            raise RuntimeError("no mariadb-install-db next to mariadbd")
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={self.dir / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *user,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        self._process = subprocess.Popen(
+            [
+                self._binary,
+                "--no-defaults",
+                f"--datadir={self.dir / 'data'}",
+                f"--socket={self.dir / 'mysqld.sock'}",
+                f"--pid-file={self.dir / 'mysqld.pid'}",
+                f"--log-error={self.dir / 'error.log'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M",
+                "--skip-log-bin",
+                "--max-connections=500",
+                *user,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                log = (self.dir / "error.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"mariadbd exited early:\n{log}")
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root").close()
+                return
+            except pymysql.err.OperationalError:
+                time.sleep(0.1)
+        raise RuntimeError("mariadbd did not become ready in time")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=60)
+            self._process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
