@@ -39,7 +39,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_ping_interval_without_data_ms", 5000),
         ("grpc.http2.max_ping_strikes", 0),
-        ("grpc.so_reuseport", 1),
+        # Only sibling processes may share the port; otherwise a taken port is an error.
+        ("grpc.so_reuseport", int(settings.processes > 1)),
     ]
 
 

@@ -1,0 +1,153 @@
+"""What operators and the kubelet see: health, reflection, grpcurl, signals, bad config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.server import ServerProcess
+
+GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
+
+
+def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "findsvc", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
+
+
+class TestHealth:
+    @pytest.mark.parametrize("name", ["", "glarimy.ums.find.v1.FindService", "liveness"])
+    def test_every_health_name_is_serving(self, server: ServerProcess, name: str) -> None:
+        with server.channel() as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=name), timeout=5
+            )
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    def test_an_unknown_health_name_is_not_found(self, server: ServerProcess) -> None:
+        with server.channel() as channel, pytest.raises(grpc.RpcError) as raised:
+            health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="nope"), timeout=5
+            )
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+class TestGrpcurl:
+    def test_list_works_through_reflection(self, server: ServerProcess) -> None:
+        listed = subprocess.run(
+            [GRPCURL, "-plaintext", server.target, "list"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "glarimy.ums.find.v1.FindService" in listed.stdout.split()
+        assert "grpc.health.v1.Health" in listed.stdout.split()
+
+    def test_find_user_works_through_reflection(self, server: ServerProcess) -> None:
+        called = subprocess.run(
+            [
+                GRPCURL,
+                "-plaintext",
+                "-d",
+                '{"name": "KrishnaMohan"}',
+                server.target,
+                "glarimy.ums.find.v1.FindService/FindUser",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        record = json.loads(called.stdout)
+        assert record["name"] == "KrishnaMohan"
+        assert record["phone"] == "9731423166"  # int64 is a string in proto3 JSON
+        assert record["since"] == "2018-03-14T09:30:00Z"
+
+    def test_reflection_can_be_turned_off(self, users_db_url: str) -> None:
+        quiet = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_REFLECTION": "0"})
+        try:
+            quiet.wait_health()
+            listed = subprocess.run(
+                [GRPCURL, "-plaintext", quiet.target, "list"], capture_output=True, text=True
+            )
+            assert listed.returncode != 0
+        finally:
+            quiet.close()
+
+
+class TestCli:
+    def test_find_prints_the_record_as_json(self, server: ServerProcess) -> None:
+        result = findsvc("find", "KrishnaMohan", "--target", server.target)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {
+            "name": "KrishnaMohan",
+            "phone": 9731423166,
+            "since": "2018-03-14T09:30:00+00:00",
+        }
+
+    def test_find_names_the_status_and_fails_when_not_found(self, server: ServerProcess) -> None:
+        result = findsvc("find", "NobodyByThisName", "--target", server.target)
+        assert result.returncode != 0
+        assert "NOT_FOUND" in result.stderr
+
+
+class TestLifecycle:
+    def test_sigterm_stops_the_server_with_exit_code_0(self, users_db_url: str) -> None:
+        process = ServerProcess({"FINDSVC_DB_URL": users_db_url})
+        try:
+            process.wait_health()
+            assert process.terminate() == 0
+        finally:
+            process.close()
+
+    @pytest.mark.parametrize(
+        ("env", "named"),
+        [
+            ({"FINDSVC_PORT": "not-a-port"}, "FINDSVC_PORT"),
+            ({"FINDSVC_DB_URL": "oracle://db/x"}, "FINDSVC_DB_URL"),
+            ({"FINDSVC_DB_PASSWORD_FILE": "/nonexistent"}, "FINDSVC_DB_PASSWORD_FILE"),
+        ],
+    )
+    def test_bad_config_is_one_line_and_exit_code_2(self, env: dict[str, str], named: str) -> None:
+        bad = ServerProcess(env)
+        try:
+            assert bad.process.wait(timeout=30) == 2
+            lines = bad.logs.strip().splitlines()
+            assert len(lines) == 1
+            assert named in lines[0]
+        finally:
+            bad.close()
+
+    def test_a_taken_port_is_one_line_and_exit_code_2(self, server: ServerProcess) -> None:
+        clash = ServerProcess({"FINDSVC_PORT": str(server.port), "FINDSVC_DB_URL": "sqlite:///x"})
+        try:
+            assert clash.process.wait(timeout=30) == 2
+            assert "Traceback" not in clash.logs
+        finally:
+            clash.close()
+
+
+class TestEmbeddedDefault:
+    def test_the_demo_set_is_served_from_sqlite(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'demo.db'}"
+        seeded = findsvc("db", "seed", "--demo", "--db-url", url)
+        assert seeded.returncode == 0, seeded.stderr
+        demo = ServerProcess({"FINDSVC_DB_URL": url})
+        try:
+            demo.wait_health()
+            result = findsvc("find", "KrishnaMohan", "--target", demo.target)
+            assert json.loads(result.stdout)["phone"] == 9731423166
+        finally:
+            demo.close()

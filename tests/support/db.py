@@ -1,0 +1,57 @@
+"""Raw SQL helpers: tests check what the adapters did, and set up rows, without them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pymysql
+
+from findsvc.config import DatabaseUrl
+
+# The AddService's table as Hibernate lays it out (surrogate id first, DATETIME(6), a unique
+# VARCHAR(255) name), grown by a later AddService release: columns findsvc must ignore, in
+# an order it must not depend on.
+ADDSERVICE_TABLE = """
+CREATE TABLE ums_users (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  since DATETIME(6),
+  email VARCHAR(255),
+  phone BIGINT NOT NULL,
+  name VARCHAR(255),
+  PRIMARY KEY (id),
+  CONSTRAINT UK_name UNIQUE (name)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4
+"""
+
+
+def admin_connection(
+    url: DatabaseUrl, database: str | None = None
+) -> pymysql.connections.Connection[Any]:
+    return pymysql.connect(
+        host=url.host,
+        port=url.port,
+        user=url.user,
+        password=url.password or "",
+        database=database,
+        autocommit=True,
+    )
+
+
+def url_string(url: DatabaseUrl) -> str:
+    password = f":{url.password}" if url.password else ""
+    return f"mysql://{url.user}{password}@{url.host}:{url.port}/{url.database}"
+
+
+def create_database(url: DatabaseUrl, table_sql: str = ADDSERVICE_TABLE) -> None:
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{url.database}`")
+        cursor.execute(f"USE `{url.database}`")
+        cursor.execute(table_sql)
+
+
+def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None) -> None:
+    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ums_users (name, phone, since) VALUES (%s, %s, %s)", (name, phone, since)
+        )

@@ -1,0 +1,78 @@
+"""A real `findsvc serve` process on loopback, as users and the kubelet meet it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.mariadb import free_port
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+class ServerProcess:
+    def __init__(self, env: Mapping[str, str], args: tuple[str, ...] = ()) -> None:
+        self.port = free_port()
+        log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
+        self._log_path = Path(log_path)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")},
+            "FINDSVC_HOST": "127.0.0.1",
+            "FINDSVC_PORT": str(self.port),
+            "FINDSVC_METRICS_PORT": "0",
+            "FINDSVC_DRAIN_S": "0",
+            "FINDSVC_HEALTH_INTERVAL_S": "0.5",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "findsvc", "serve", *args],
+            env=self.env,
+            stdout=log_fd,
+            stderr=subprocess.STDOUT,
+        )
+        os.close(log_fd)
+        self.target = f"127.0.0.1:{self.port}"
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.target)
+
+    def wait_health(self, service: str = "", status: int = SERVING, timeout_s: float = 20) -> None:
+        deadline = time.monotonic() + timeout_s
+        last = None
+        with self.channel() as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"server exited {self.process.returncode}:\n{self.logs}")
+                try:
+                    last = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                    if last.status == status:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.05)
+        raise AssertionError(f"health of {service!r} stayed {last}:\n{self.logs}")
+
+    @property
+    def logs(self) -> str:
+        return self._log_path.read_text(errors="replace")
+
+    def terminate(self, timeout_s: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout_s)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log_path.unlink(missing_ok=True)
