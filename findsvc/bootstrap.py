@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from findsvc.adapters.caching import CachingRepository
+from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
+
+# Coalesced queries running at once per process: past this, lookups queue and share one query.
+# Few, because under the GIL more driver threads only contend (see README, Performance).
+COALESCE_MAX_IN_FLIGHT = 2
 
 # Where the embedded default keeps its file when no FINDSVC_DB_URL is given.
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
@@ -25,3 +31,16 @@ def build_repository(settings: Settings) -> MySqlUserRepository | SqliteUserRepo
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
     )
+
+
+def build_serving_repository(settings: Settings) -> CheckedRepository:
+    """The repository `serve` uses: the store, coalesced under load, cached when configured."""
+    store = build_repository(settings)
+    users: CheckedRepository = store
+    if isinstance(store, MySqlUserRepository):
+        users = CoalescingRepository(store, min(settings.db_pool_size, COALESCE_MAX_IN_FLIGHT))
+    if settings.cache_ttl_s > 0:
+        users = CachingRepository(
+            users, settings.cache_ttl_s, settings.cache_size, settings.cache_negative_ttl_s
+        )
+    return users

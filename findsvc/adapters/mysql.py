@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,11 +11,12 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
+from findsvc.adapters.batch import distinct_values, find_many_sql, lookups_from_rows
 from findsvc.adapters.pool import ConnectionPool, PoolExhausted
 from findsvc.adapters.rows import user_from_row
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,22 @@ class MySqlUserRepository:
             raise UserNotFound(name)
         return user_from_row(*row)
 
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        distinct = distinct_values(names)
+        if not distinct:
+            return []
+        sql = find_many_sql(len(distinct), "mysql")
+        return lookups_from_rows(names, distinct, self._fetch_all(sql, (*distinct, *distinct)))
+
     def ping(self) -> None:
         """Raises RepositoryUnavailable unless the table can be read."""
         self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
 
     def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        rows = self._fetch_all(sql, args)
+        return rows[0] if rows else None
+
+    def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         # A pooled connection may have died since its last use (server restart,
         # wait_timeout, KILL): one retry on a fresh connection hides that from callers.
         for attempt in (1, 2):
@@ -79,8 +91,7 @@ class MySqlUserRepository:
                     conn.cursor() as cursor,
                 ):
                     cursor.execute(sql, args)
-                    row: tuple[Any, ...] | None = cursor.fetchone()
-                    return row
+                    return list(cursor.fetchall())
             except PoolExhausted:
                 raise RepositoryUnavailable("no database connection free in time") from None
             except (*_CONNECTION_ERRORS, pymysql.err.MySQLError) as error:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from findsvc.adapters.batch import distinct_values, find_many_sql, lookups_from_rows
 from findsvc.adapters.rows import user_from_row
 from findsvc.domain.model import Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryUnavailable
 
 # NOCASE stands in for MySQL's default case-insensitive collation.
 SCHEMA = """
@@ -45,7 +46,18 @@ class SqliteUserRepository:
         if row is None:
             raise UserNotFound(name)
         stored_name, phone, since = row
-        return user_from_row(stored_name, phone, since and datetime.fromisoformat(since))
+        return user_from_row(stored_name, phone, _since(since))
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        distinct = distinct_values(names)
+        if not distinct:
+            return []
+        sql = find_many_sql(len(distinct), "sqlite")
+        try:
+            rows = self._connection().execute(sql, (*distinct, *distinct)).fetchall()
+        except sqlite3.Error:
+            raise RepositoryUnavailable("database unavailable") from None
+        return lookups_from_rows(names, distinct, rows, _since)
 
     def ping(self) -> None:
         try:
@@ -70,3 +82,7 @@ class SqliteUserRepository:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
+
+
+def _since(stored: str | None) -> datetime | None:
+    return datetime.fromisoformat(stored) if stored else None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, TypeAlias
 
-from findsvc.domain.model import Name, User
+from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+
+# What one name's lookup came to. Failures are values here, so that one corrupt row or one
+# unknown name in a batch does not spoil the lookups of the others.
+Lookup: TypeAlias = User | UserNotFound | CorruptUserRecord
 
 
 class UserRepository(Protocol):
@@ -14,6 +19,13 @@ class UserRepository(Protocol):
         Raises UserNotFound when there is none, CorruptUserRecord when the stored
         row breaks the domain rules, and RepositoryUnavailable when the store
         cannot be reached.
+        """
+        ...
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        """One lookup per name, in the order given, from one query to the store.
+
+        Raises RepositoryUnavailable when the store cannot be reached.
         """
         ...
 

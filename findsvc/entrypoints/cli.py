@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    users = bootstrap.build_repository(settings)
+    users = bootstrap.build_serving_repository(settings)
     try:
         server = FindServer(settings, users)
     except RuntimeError:

@@ -12,6 +12,12 @@ from grpc_status import rpc_status
 from findsvc.domain.model import CorruptUserRecord, InvalidName, User, UserNotFound
 from findsvc.domain.ports import RepositoryUnavailable, UserRepository
 from findsvc.service_layer.find_user import find_user
+from findsvc.service_layer.find_users import (
+    MAX_NAMES,
+    InvalidNameInBatch,
+    TooManyNames,
+    find_users,
+)
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,34 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
             context.abort(grpc.StatusCode.DATA_LOSS, "the stored user record is corrupt")
         raise AssertionError("abort always raises")
 
+    def BatchFindUsers(
+        self, request: find_service_pb2.BatchFindUsersRequest, context: grpc.ServicerContext
+    ) -> find_service_pb2.BatchFindUsersResponse:
+        try:
+            lookups = find_users(request.names, self._users)
+        except TooManyNames as error:
+            context.abort_with_status(
+                bad_request_status("names", f"has {error.count} names; {MAX_NAMES} at most")
+            )
+        except InvalidNameInBatch as error:
+            context.abort_with_status(
+                bad_request_status(f"names[{error.index}]", f"name {error.reason}")
+            )
+        except RepositoryUnavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")
+        response = find_service_pb2.BatchFindUsersResponse()
+        corrupt = [lookup for lookup in lookups if isinstance(lookup, CorruptUserRecord)]
+        for record in corrupt:
+            log.error("stored user %r breaks the domain rules: %s", record.name, record.reason)
+        if corrupt:
+            context.abort(grpc.StatusCode.DATA_LOSS, "a stored user record asked for is corrupt")
+        for lookup in lookups:
+            if isinstance(lookup, User):
+                response.users.append(to_record(lookup))
+            elif isinstance(lookup, UserNotFound):
+                response.not_found_names.append(lookup.name.value)
+        return response
+
 
 def to_record(user: User) -> find_service_pb2.UserRecord:
     since = Timestamp()
@@ -45,10 +79,14 @@ def to_record(user: User) -> find_service_pb2.UserRecord:
 
 
 def bad_name_status(reason: str) -> grpc.Status:
-    violation = error_details_pb2.BadRequest.FieldViolation(
-        field="name", description=f"name {reason}"
-    )
+    return bad_request_status("name", f"name {reason}", f"invalid name: {reason}")
+
+
+def bad_request_status(field: str, description: str, message: str = "") -> grpc.Status:
+    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
     detail = error_details_pb2.BadRequest(field_violations=[violation])
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=f"invalid name: {reason}")
+    status = status_pb2.Status(
+        code=code_pb2.INVALID_ARGUMENT, message=message or f"invalid {field}: {description}"
+    )
     status.details.add().Pack(detail)
     return rpc_status.to_status(status)

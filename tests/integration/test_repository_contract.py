@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -13,6 +13,7 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import Lookup
 from tests.support.db import create_database, insert_user
 
 SINCE = datetime(2018, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
@@ -20,6 +21,7 @@ SINCE = datetime(2018, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 
 class Repository(Protocol):
     def get(self, name: Name) -> User: ...
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
 
@@ -114,3 +116,90 @@ class TestRepositoryContract:
     def test_ping_succeeds_on_a_reachable_store(self, store: tuple[Repository, AddRow]) -> None:
         repo, _ = store
         repo.ping()
+
+
+def names(*values: str) -> list[Name]:
+    return [Name(value) for value in values]
+
+
+def outcome(lookup: Lookup) -> str:
+    """A lookup in one word: the stored name, or what went wrong."""
+    return lookup.name.value if isinstance(lookup, User) else type(lookup).__name__
+
+
+class TestBatchContract:
+    def test_lookups_come_in_request_order_with_unknown_names_not_found(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        add("KrishnaMohan", 9731423166, SINCE)
+        add("GraceHopper", 9900112233, SINCE)
+        found = repo.get_many(names("GraceHopper", "NobodyAtAll", "KrishnaMohan"))
+        assert [outcome(lookup) for lookup in found] == [
+            "GraceHopper",
+            "UserNotFound",
+            "KrishnaMohan",
+        ]
+        grace = found[0]
+        assert isinstance(grace, User)
+        assert grace.phone.value == 9900112233
+        assert grace.since == SINCE
+
+    def test_names_equal_under_the_collation_all_find_the_one_user(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        add("KrishnaMohan", 9731423166, SINCE)
+        found = repo.get_many(names("krishnamohan", "KRISHNAMOHAN", "KrishnaMohan", "krishnamohan"))
+        assert [outcome(lookup) for lookup in found] == ["KrishnaMohan"] * 4
+
+    def test_a_corrupt_row_spoils_only_its_own_lookup(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        add("BrokenPhone1", 12345, SINCE)
+        add("KrishnaMohan", 9731423166, SINCE)
+        found = repo.get_many(names("BrokenPhone1", "KrishnaMohan"))
+        assert [outcome(lookup) for lookup in found] == ["CorruptUserRecord", "KrishnaMohan"]
+        assert "12345" not in str(found[0])
+
+    def test_a_user_committed_just_now_is_found_by_the_next_batch(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        assert outcome(repo.get_many(names("GraceHopper"))[0]) == "UserNotFound"
+        add("GraceHopper", 9900112233, SINCE)
+        assert outcome(repo.get_many(names("GraceHopper"))[0]) == "GraceHopper"
+
+    def test_no_names_is_no_lookups(self, store: tuple[Repository, AddRow]) -> None:
+        repo, _ = store
+        assert repo.get_many([]) == []
+
+    def test_a_hundred_names_are_looked_up_at_once(self, store: tuple[Repository, AddRow]) -> None:
+        repo, add = store
+        for i in range(0, 100, 2):
+            add(f"BatchUser{i:03}", 9000000000 + i, SINCE)
+        found = repo.get_many(names(*(f"batchuser{i:03}" for i in range(100))))
+        assert [outcome(lookup) for lookup in found] == [
+            f"BatchUser{i:03}" if i % 2 == 0 else "UserNotFound" for i in range(100)
+        ]
+
+    @pytest.mark.parametrize(
+        "stored", ["ReneDescartes", "Rene Descartes", "StraßeUser", "PaddedUser  "]
+    )
+    def test_a_batch_and_a_single_lookup_agree_on_every_name(
+        self, store: tuple[Repository, AddRow], stored: str
+    ) -> None:
+        repo, add = store
+        add(stored, 9731423166, SINCE)
+        # Trailing spaces: MySQL's PAD SPACE collations ignore them, SQLite's NOCASE does not.
+        raw = [stored, stored.lower(), stored.upper(), "RenéDescartes", "StrasseUser"]
+        asked = [Name.parse(value) for value in raw]
+        batch = [outcome(lookup) for lookup in repo.get_many(asked)]
+        single = []
+        for name in asked:
+            try:
+                single.append(outcome(repo.get(name)))
+            except UserNotFound as error:
+                single.append(outcome(error))
+        assert batch == single

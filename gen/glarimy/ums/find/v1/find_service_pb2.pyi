@@ -8,9 +8,11 @@ Clients in any language are generated from this file: it only grows,
 never changes an existing field or method (checked by `buf breaking`).
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -77,3 +79,59 @@ class UserRecord(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UserRecord: _TypeAlias = UserRecord  # noqa: Y015
+
+@_typing.final
+class BatchFindUsersRequest(_message.Message):
+    """The request of FindService.BatchFindUsers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The users' names, each as in FindUserRequest.name; 100 at most."""
+
+    def __init__(
+        self,
+        *,
+        names: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["names", b"names"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchFindUsersRequest: _TypeAlias = BatchFindUsersRequest  # noqa: Y015
+
+@_typing.final
+class BatchFindUsersResponse(_message.Message):
+    """The response of FindService.BatchFindUsers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    NOT_FOUND_NAMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserRecord]:
+        """The users found, in the order of the request's names."""
+
+    @_builtins.property
+    def not_found_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The requested names (as sent, whitespace stripped) that no user has, in
+        request order.
+        """
+
+    def __init__(
+        self,
+        *,
+        users: _abc.Iterable[Global___UserRecord] | None = ...,
+        not_found_names: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["not_found_names", b"not_found_names", "users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchFindUsersResponse: _TypeAlias = BatchFindUsersResponse  # noqa: Y015

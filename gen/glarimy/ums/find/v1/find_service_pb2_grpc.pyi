@@ -60,6 +60,31 @@ class FindServiceStub:
     The name is compared after stripping surrounding whitespace, using the
     database's collation (case-insensitive with the AddService's defaults).
     """
+    BatchFindUsers: _grpc.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]
+    """Returns the users with the given names, in one database query.
+
+    Follows AIP-231 (Batch Get) where it fits, and differs on purpose:
+    - No `parent` field and plain user names, not resource names: users are
+      not nested under anything, and FindUser takes plain names too.
+    - A name with no user does not fail the call (AIP-231 is all-or-nothing
+      on NOT_FOUND): it is listed in `not_found_names`, because the AddService
+      adds users at any moment and callers want what exists now.
+    - `users` keeps the request order, but leaves out the names not found.
+
+    Each name is matched as in FindUser (surrounding whitespace stripped,
+    the database's collation decides equality). A name asked for twice is
+    answered twice.
+
+    Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+    UNAUTHENTICATED and INTERNAL as for every method):
+    - OK: every name was looked up; the call succeeds even if none was found.
+    - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
+      rules; the status details carry a google.rpc.BadRequest with a field
+      violation on `names` or `names[i]`. Nothing is looked up.
+    - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
+      call fails (as AIP-231 batches do), and the operators have been told
+      through the logs. FindUser still serves the other names.
+    """
 
 @_typing.type_check_only
 class FindServiceAsyncStub(FindServiceStub):
@@ -87,6 +112,31 @@ class FindServiceAsyncStub(FindServiceStub):
 
     The name is compared after stripping surrounding whitespace, using the
     database's collation (case-insensitive with the AddService's defaults).
+    """
+    BatchFindUsers: _aio.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]  # type: ignore[assignment]
+    """Returns the users with the given names, in one database query.
+
+    Follows AIP-231 (Batch Get) where it fits, and differs on purpose:
+    - No `parent` field and plain user names, not resource names: users are
+      not nested under anything, and FindUser takes plain names too.
+    - A name with no user does not fail the call (AIP-231 is all-or-nothing
+      on NOT_FOUND): it is listed in `not_found_names`, because the AddService
+      adds users at any moment and callers want what exists now.
+    - `users` keeps the request order, but leaves out the names not found.
+
+    Each name is matched as in FindUser (surrounding whitespace stripped,
+    the database's collation decides equality). A name asked for twice is
+    answered twice.
+
+    Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+    UNAUTHENTICATED and INTERNAL as for every method):
+    - OK: every name was looked up; the call succeeds even if none was found.
+    - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
+      rules; the status details carry a google.rpc.BadRequest with a field
+      violation on `names` or `names[i]`. Nothing is looked up.
+    - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
+      call fails (as AIP-231 batches do), and the operators have been told
+      through the logs. FindUser still serves the other names.
     """
 
 class FindServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -118,6 +168,37 @@ class FindServiceServicer(metaclass=_abc_1.ABCMeta):
 
         The name is compared after stripping surrounding whitespace, using the
         database's collation (case-insensitive with the AddService's defaults).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchFindUsers(
+        self,
+        request: _find_service_pb2.BatchFindUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_find_service_pb2.BatchFindUsersResponse, _abc.Awaitable[_find_service_pb2.BatchFindUsersResponse]]:
+        """Returns the users with the given names, in one database query.
+
+        Follows AIP-231 (Batch Get) where it fits, and differs on purpose:
+        - No `parent` field and plain user names, not resource names: users are
+          not nested under anything, and FindUser takes plain names too.
+        - A name with no user does not fail the call (AIP-231 is all-or-nothing
+          on NOT_FOUND): it is listed in `not_found_names`, because the AddService
+          adds users at any moment and callers want what exists now.
+        - `users` keeps the request order, but leaves out the names not found.
+
+        Each name is matched as in FindUser (surrounding whitespace stripped,
+        the database's collation decides equality). A name asked for twice is
+        answered twice.
+
+        Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+        UNAUTHENTICATED and INTERNAL as for every method):
+        - OK: every name was looked up; the call succeeds even if none was found.
+        - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
+          rules; the status details carry a google.rpc.BadRequest with a field
+          violation on `names` or `names[i]`. Nothing is looked up.
+        - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
+          call fails (as AIP-231 batches do), and the operators have been told
+          through the logs. FindUser still serves the other names.
         """
 
 def add_FindServiceServicer_to_server(servicer: FindServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,158 @@
+"""A read-through cache in front of the repository: off unless FINDSVC_CACHE_TTL_S > 0.
+
+- Found users live `ttl_s`; NOT_FOUND only `negative_ttl_s` (default 0: never cached), because
+  the AddService may add that name at any moment. Corrupt rows and outages are never cached.
+- A bounded LRU: at most `size` entries, the least recently used goes first.
+- Keys are the names exactly as asked (after whitespace stripping). Two spellings the
+  collation calls equal get two entries: never a wrong answer, only a second query.
+- Single flight: concurrent misses for one name wait for one query to the store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from findsvc.adapters.coalescing import CheckedRepository
+from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import Lookup, RepositoryUnavailable
+
+
+@dataclass
+class CacheStats:
+    """Counters for the metrics module to publish (findsvc_cache_*_total)."""
+
+    hits: int = 0  # answered from the cache
+    misses: int = 0  # went to the store
+    shared: int = 0  # waited for another call's query to the store for the same name
+
+
+class _Flight:
+    __slots__ = ("done", "outcome")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: Lookup | RepositoryUnavailable | None = None
+
+
+class CachingRepository:
+    def __init__(
+        self,
+        inner: CheckedRepository,
+        ttl_s: float,
+        size: int,
+        negative_ttl_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._ttl_s = ttl_s
+        self._size = size
+        self._negative_ttl_s = negative_ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[float, User | UserNotFound]] = OrderedDict()
+        self._flights: dict[str, _Flight] = {}
+        self.stats = CacheStats()
+
+    def get(self, name: Name) -> User:
+        key = name.value
+        with self._lock:
+            cached = self._cached(key)
+            if cached is None:
+                flight = self._flights.get(key)
+                if flight is None:
+                    self.stats.misses += 1
+                    self._flights[key] = mine = _Flight()
+                else:
+                    self.stats.shared += 1
+        if cached is not None:
+            return _answer(cached, name)
+        if flight is not None:
+            flight.done.wait()
+            return _answer(flight.outcome, name)
+        try:
+            mine.outcome = self._lookup(name)
+        finally:
+            with self._lock:
+                self._remember(key, mine.outcome)
+                del self._flights[key]
+            mine.done.set()
+        return _answer(mine.outcome, name)
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        lookups: list[Lookup | None] = []
+        with self._lock:
+            for name in names:
+                cached = self._cached(name.value)
+                lookups.append(cached)
+        missing = [name for name, lookup in zip(names, lookups, strict=True) if lookup is None]
+        fetched = iter(self._inner.get_many(missing) if missing else [])
+        with self._lock:
+            self.stats.misses += len(missing)
+            for i, lookup in enumerate(lookups):
+                if lookup is None:
+                    fresh = next(fetched)
+                    self._remember(names[i].value, fresh)
+                    lookups[i] = fresh
+        return [_own(lookup, name) for lookup, name in zip(lookups, names, strict=True)]
+
+    def ping(self) -> None:
+        self._inner.ping()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def _lookup(self, name: Name) -> Lookup | RepositoryUnavailable:
+        try:
+            return self._inner.get(name)
+        except (UserNotFound, CorruptUserRecord, RepositoryUnavailable) as outcome:
+            return outcome
+
+    def _cached(self, key: str) -> User | UserNotFound | None:
+        """Under the lock: a fresh entry (counted as a hit), or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        self.stats.hits += 1
+        return value
+
+    def _remember(self, key: str, outcome: object) -> None:
+        """Under the lock."""
+        if isinstance(outcome, User):
+            ttl_s = self._ttl_s
+        elif isinstance(outcome, UserNotFound) and self._negative_ttl_s > 0:
+            ttl_s = self._negative_ttl_s
+        else:
+            return
+        self._entries[key] = (self._clock() + ttl_s, outcome)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+def _own(lookup: Lookup | None, name: Name) -> Lookup:
+    """A lookup fit to hand out: exceptions are fresh, so threads never share one."""
+    if isinstance(lookup, UserNotFound):
+        return UserNotFound(name)
+    if isinstance(lookup, CorruptUserRecord):
+        return CorruptUserRecord(lookup.name, lookup.reason)
+    assert lookup is not None
+    return lookup
+
+
+def _answer(outcome: Lookup | RepositoryUnavailable | None, name: Name) -> User:
+    if isinstance(outcome, User):
+        return outcome
+    if isinstance(outcome, UserNotFound):
+        raise UserNotFound(name)
+    if isinstance(outcome, CorruptUserRecord):
+        raise CorruptUserRecord(outcome.name, outcome.reason)
+    raise RepositoryUnavailable("database unavailable")

@@ -1,0 +1,136 @@
+"""The read-through cache: what it keeps, for how long, and what it never keeps."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from findsvc.adapters.caching import CachingRepository
+from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import RepositoryUnavailable
+from tests.unit.fake_store import FakeStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def cache(
+    store: FakeStore, ttl_s: float = 10, size: int = 100, negative_ttl_s: float = 0
+) -> tuple[CachingRepository, Clock]:
+    clock = Clock()
+    return CachingRepository(store, ttl_s, size, negative_ttl_s, clock), clock
+
+
+class TestFoundUsers:
+    def test_a_second_lookup_within_the_ttl_is_a_hit(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)
+        repo.get(Name("KrishnaMohan"))
+        assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert store.singles == ["KrishnaMohan"]
+        assert (repo.stats.hits, repo.stats.misses) == (1, 1)
+
+    def test_after_the_ttl_the_store_is_asked_again(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, clock = cache(store, ttl_s=10)
+        repo.get(Name("KrishnaMohan"))
+        clock.now += 10
+        repo.get(Name("KrishnaMohan"))
+        assert store.singles == ["KrishnaMohan", "KrishnaMohan"]
+
+    def test_the_least_recently_used_entry_goes_first(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
+        repo, _ = cache(store, size=2)
+        for name in ("KrishnaMohan", "GraceHopper", "KrishnaMohan", "AdaLovelace"):
+            repo.get(Name(name))
+        store.singles.clear()
+        repo.get(Name("KrishnaMohan"))
+        repo.get(Name("GraceHopper"))
+        assert store.singles == ["GraceHopper"]
+
+
+class TestWhatIsNotCached:
+    def test_not_found_is_not_cached_by_default(self) -> None:
+        store = FakeStore()
+        repo, _ = cache(store)
+        for _ in range(2):
+            with pytest.raises(UserNotFound):
+                repo.get(Name("GraceHopper"))
+        store.users["gracehopper"] = _grace()
+        assert repo.get(Name("GraceHopper")).name.value == "GraceHopper"
+        assert len(store.singles) == 3
+
+    def test_not_found_is_cached_only_for_its_own_ttl(self) -> None:
+        store = FakeStore()
+        repo, clock = cache(store, ttl_s=60, negative_ttl_s=1)
+        with pytest.raises(UserNotFound):
+            repo.get(Name("GraceHopper"))
+        store.users["gracehopper"] = _grace()
+        with pytest.raises(UserNotFound):
+            repo.get(Name("GraceHopper"))
+        clock.now += 1
+        assert repo.get(Name("GraceHopper")).name.value == "GraceHopper"
+
+    def test_corrupt_rows_and_outages_are_not_cached(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)
+        for _ in range(2):
+            with pytest.raises(CorruptUserRecord):
+                repo.get(Name("BrokenPhone1"))
+        store.down = True
+        with pytest.raises(RepositoryUnavailable):
+            repo.get(Name("KrishnaMohan"))
+        store.down = False
+        assert repo.get(Name("KrishnaMohan")).name.value == "KrishnaMohan"
+        assert len(store.singles) == 4
+
+    def test_another_spelling_is_another_entry_never_a_wrong_answer(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)
+        repo.get(Name("KrishnaMohan"))
+        assert repo.get(Name("krishnamohan")).name.value == "KrishnaMohan"
+        assert store.singles == ["KrishnaMohan", "krishnamohan"]
+
+
+class TestSingleFlight:
+    def test_concurrent_misses_for_one_name_share_one_query(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)
+        store.gate.clear()
+        results: list[User] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(repo.get(Name("KrishnaMohan"))))
+            for _ in range(5)
+        ]
+        for thread in threads:
+            thread.start()
+        assert store.entered.acquire(timeout=5)
+        while repo.stats.shared < 4:
+            threading.Event().wait(0.01)
+        store.gate.set()
+        for thread in threads:
+            thread.join(5)
+        assert [user.name.value for user in results] == ["KrishnaMohan"] * 5
+        assert store.singles == ["KrishnaMohan"]
+
+
+class TestBatches:
+    def test_hits_come_from_the_cache_and_only_misses_from_one_query(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo, _ = cache(store)
+        repo.get(Name("KrishnaMohan"))
+        lookups = repo.get_many([Name("GraceHopper"), Name("KrishnaMohan"), Name("NobodyAtAll")])
+        assert [type(lookup).__name__ for lookup in lookups] == ["User", "User", "UserNotFound"]
+        assert store.batches == [["GraceHopper", "NobodyAtAll"]]
+        repo.get(Name("GraceHopper"))
+        assert store.singles == ["KrishnaMohan"]
+
+
+def _grace() -> User:
+    return FakeStore("GraceHopper").users["gracehopper"]

@@ -1,0 +1,115 @@
+"""Coalescing: a lone lookup goes straight through; lookups queued behind a busy query share one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from findsvc.adapters.coalescing import CoalescingRepository
+from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import RepositoryUnavailable
+from tests.unit.fake_store import FakeStore
+
+
+def in_thread(call: Callable[[], User]) -> tuple[threading.Thread, list[object]]:
+    """Runs call in a thread; the list gets its result or the exception it raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def describe(outcome: object) -> str:
+    return outcome.name.value if isinstance(outcome, User) else type(outcome).__name__
+
+
+def queue_behind_a_busy_query(
+    store: FakeStore, repo: CoalescingRepository, names: list[str]
+) -> list[list[object]]:
+    """Holds the first lookup inside the store, queues the others, then lets all go."""
+    store.gate.clear()
+    first, first_outcome = in_thread(lambda: repo.get(Name("KrishnaMohan")))
+    assert store.entered.acquire(timeout=5)
+    started = [in_thread(lambda n=name: repo.get(Name(n))) for name in names]
+    while len(repo._queue) < len(names):  # they queue without touching the store
+        threading.Event().wait(0.01)
+    store.gate.set()
+    first.join(5)
+    for thread, _ in started:
+        thread.join(5)
+    assert first_outcome and isinstance(first_outcome[0], User)
+    return [outcome for _, outcome in started]
+
+
+class TestALoneLookup:
+    def test_goes_straight_to_the_store_as_a_single_row_query(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CoalescingRepository(store, max_in_flight=1)
+        assert repo.get(Name("KrishnaMohan")).name.value == "KrishnaMohan"
+        assert store.singles == ["KrishnaMohan"]
+        assert store.batches == []
+
+    def test_an_unknown_name_is_not_found(self) -> None:
+        repo = CoalescingRepository(FakeStore("KrishnaMohan"), max_in_flight=1)
+        with pytest.raises(UserNotFound):
+            repo.get(Name("NobodyAtAll"))
+
+
+class TestUnderLoad:
+    def test_lookups_queued_behind_a_busy_query_share_one_query(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
+        repo = CoalescingRepository(store, max_in_flight=1)
+        outcomes = queue_behind_a_busy_query(
+            store, repo, ["GraceHopper", "AdaLovelace", "NobodyAtAll"]
+        )
+        assert len(store.batches) == 1
+        assert sorted(store.batches[0]) == ["AdaLovelace", "GraceHopper", "NobodyAtAll"]
+        found = [describe(o[0]) for o in outcomes]
+        assert found == ["GraceHopper", "AdaLovelace", "UserNotFound"]
+
+    def test_a_corrupt_row_fails_only_its_own_lookup(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1)
+        outcomes = queue_behind_a_busy_query(store, repo, ["BrokenPhone1", "GraceHopper"])
+        assert isinstance(outcomes[0][0], CorruptUserRecord)
+        assert isinstance(outcomes[1][0], User)
+
+    def test_an_outage_fails_every_lookup_of_the_batch_as_unavailable(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1)
+        store.gate.clear()
+        first, _ = in_thread(lambda: repo.get(Name("KrishnaMohan")))
+        assert store.entered.acquire(timeout=5)
+        started = [in_thread(lambda: repo.get(Name("GraceHopper"))) for _ in range(3)]
+        while len(repo._queue) < 3:
+            threading.Event().wait(0.01)
+        store.down = True
+        store.gate.set()
+        for thread, _ in started:
+            thread.join(5)
+        first.join(5)
+        assert [type(outcome[0]) for _, outcome in started] == [RepositoryUnavailable] * 3
+
+    def test_batches_never_exceed_the_limit(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CoalescingRepository(store, max_in_flight=1, max_batch=2)
+        outcomes = queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 5)
+        assert [len(batch) for batch in store.batches] == [2, 2, 1]
+        assert all(isinstance(outcome[0], User) for outcome in outcomes)
+
+    def test_the_slot_is_free_again_after_the_load(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CoalescingRepository(store, max_in_flight=1)
+        queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 3)
+        store.singles.clear()
+        repo.get(Name("KrishnaMohan"))
+        assert store.singles == ["KrishnaMohan"]
