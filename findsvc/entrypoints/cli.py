@@ -13,7 +13,7 @@ from findsvc import bootstrap
 from findsvc.adapters.demo import DEMO_USERS
 from findsvc.client import FindClient, FindError
 from findsvc.config import ConfigError, Settings, add_flags, load
-from findsvc.entrypoints import logs
+from findsvc.entrypoints import logs, supervisor
 from findsvc.entrypoints.grpc_server import FindServer, serve_until_signalled
 
 EXIT_CONFIG = 2
@@ -37,6 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    if settings.processes > 1:
+        return supervisor.serve_processes(settings, lambda: _serve_one(settings))
+    return _serve_one(settings)
+
+
+def _serve_one(settings: Settings) -> int:
     users = bootstrap.build_serving_repository(settings)
     try:
         server = FindServer(settings, users)

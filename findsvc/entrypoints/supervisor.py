@@ -1,0 +1,109 @@
+"""Several server processes on one port: `findsvc serve --processes N` (FINDSVC_PROCESSES).
+
+Python serves one call at a time per process (the GIL); more cores need more processes.
+- The supervisor forks the children before any gRPC object exists (gRPC is not fork-safe);
+  each child builds its own DB pool and server, and binds the port with SO_REUSEPORT
+  (grpc_server.server_options), so the kernel spreads connections across them.
+- SIGTERM or SIGINT is passed on to every child; each drains as a lone server would, and the
+  supervisor exits 0 once all have exited 0. A child that dies on its own takes the others
+  down (exit 1): Kubernetes restarts the pod, rather than it limping on with fewer processes.
+- Metrics: before forking, PROMETHEUS_MULTIPROC_DIR is pointed at a fresh temp dir (unless
+  set), so that prometheus-client in every child writes its samples there. The metrics module
+  must then serve /metrics from a registry with a MultiProcessCollector (any process can read
+  all the files), and call multiprocess.mark_process_dead(pid) for a child that is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from types import FrameType
+
+from findsvc.config import Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+EXIT_CHILD_FAILED = 1
+
+
+def serve_processes(settings: Settings, serve_one: Callable[[], int]) -> int:
+    """Runs serve_one in settings.processes forked children; returns the exit code."""
+    if settings.port == 0:
+        print("findsvc: FINDSVC_PORT=0 cannot be shared by several processes", file=sys.stderr)
+        return EXIT_CONFIG
+    metrics_dir = _multiprocess_metrics_dir()
+    children: set[int] = set()
+    stopping = False
+
+    def pass_on(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            _signal(pid, signal.SIGTERM if signum == signal.SIGTERM else signum)
+
+    # Handlers first: a signal during the forking must not leave orphans behind.
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
+    try:
+        for _ in range(settings.processes):
+            pid = os.fork()
+            if pid == 0:  # the child: serve, then leave without running the parent's cleanup
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                code = 1
+                try:
+                    code = serve_one()
+                finally:
+                    logging.shutdown()
+                    os._exit(code)
+            children.add(pid)
+        if stopping:  # signalled while forking: the latest children have not heard
+            pass_on(signal.SIGTERM, None)
+        log.info("supervising %d server processes", len(children), extra={"pids": sorted(children)})
+        return _wait(children, lambda: stopping, pass_on)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _wait(
+    children: set[int],
+    stopping: Callable[[], bool],
+    stop_all: Callable[[int, FrameType | None], None],
+) -> int:
+    code = 0
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        child_code = os.waitstatus_to_exitcode(status)
+        if child_code != 0 or not stopping():
+            code = EXIT_CHILD_FAILED
+            log.error("server process %d exited with %d", pid, child_code)
+            if not stopping():
+                stop_all(signal.SIGTERM, None)
+    log.info("all server processes stopped")
+    return code
+
+
+def _multiprocess_metrics_dir() -> str | None:
+    """A fresh dir for prometheus-client's multiprocess mode, unless the operator chose one."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    path = tempfile.mkdtemp(prefix="findsvc-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone: os.wait() will tell
+        os.kill(pid, signum)

@@ -1,0 +1,71 @@
+"""BatchFindUsers over a real channel, against a real server and a real MariaDB."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.server import ServerProcess
+
+
+def batch_find(server: ServerProcess, names: list[str]) -> find_service_pb2.BatchFindUsersResponse:
+    with server.channel() as channel:
+        stub = find_service_pb2_grpc.FindServiceStub(channel)
+        return stub.BatchFindUsers(find_service_pb2.BatchFindUsersRequest(names=names), timeout=5)
+
+
+def error_of(server: ServerProcess, names: list[str]) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as raised:
+        batch_find(server, names)
+    return raised.value
+
+
+def violated_fields(error: grpc.RpcError) -> list[str]:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad_request)
+    return [violation.field for violation in bad_request.field_violations]
+
+
+class TestBatchFound:
+    def test_users_come_in_request_order_and_unknown_names_are_listed(
+        self, server: ServerProcess
+    ) -> None:
+        names = ["NobodyAtAll1", " krishnamohan ", "NobodyAtAll2", "KrishnaMohan"]
+        reply = batch_find(server, names)
+        assert [user.name for user in reply.users] == ["KrishnaMohan", "KrishnaMohan"]
+        assert reply.users[0].phone == 9731423166
+        assert list(reply.not_found_names) == ["NobodyAtAll1", "NobodyAtAll2"]
+
+    def test_no_names_is_an_empty_reply(self, server: ServerProcess) -> None:
+        reply = batch_find(server, [])
+        assert (list(reply.users), list(reply.not_found_names)) == ([], [])
+
+    def test_a_hundred_names_are_accepted(self, server: ServerProcess) -> None:
+        reply = batch_find(server, ["KrishnaMohan"] * 100)
+        assert len(reply.users) == 100
+
+
+class TestBatchErrors:
+    def test_more_than_a_hundred_names_is_invalid_argument_on_names(
+        self, server: ServerProcess
+    ) -> None:
+        error = error_of(server, ["KrishnaMohan"] * 101)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert violated_fields(error) == ["names"]
+
+    def test_a_bad_name_is_invalid_argument_on_its_position(self, server: ServerProcess) -> None:
+        error = error_of(server, ["KrishnaMohan", "short"])
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert violated_fields(error) == ["names[1]"]
+
+    def test_a_corrupt_record_asked_for_is_data_loss_without_the_data(
+        self, server: ServerProcess
+    ) -> None:
+        error = error_of(server, ["KrishnaMohan", "BrokenPhone1"])
+        assert error.code() == grpc.StatusCode.DATA_LOSS
+        assert "12345" not in (error.details() or "")

@@ -1,0 +1,51 @@
+"""`findsvc serve --processes 2`: two servers on one port, stopped together by one SIGTERM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.server import ServerProcess
+
+
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def find_on_a_new_connection(target: str) -> find_service_pb2.UserRecord:
+    # A channel of its own, not shared: each call may land on either process.
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    with grpc.insecure_channel(target, options=options) as channel:
+        stub = find_service_pb2_grpc.FindServiceStub(channel)
+        return stub.FindUser(find_service_pb2.FindUserRequest(name="KrishnaMohan"), timeout=5)
+
+
+class TestTwoProcesses:
+    def test_two_processes_serve_and_one_sigterm_stops_both_with_exit_0(
+        self, users_db_url: str
+    ) -> None:
+        server = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2"})
+        try:
+            server.wait_health()
+            children = children_of(server.process.pid)
+            assert len(children) == 2
+            for _ in range(6):
+                assert find_on_a_new_connection(server.target).phone == 9731423166
+            assert server.terminate() == 0
+            assert all(not Path(f"/proc/{child}").exists() for child in children)
+        finally:
+            server.close()
+
+    def test_a_shared_port_of_0_is_a_config_error(self, users_db_url: str) -> None:
+        server = ServerProcess(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_PORT": "0"}
+        )
+        try:
+            assert server.process.wait(timeout=20) == 2
+            assert "cannot be shared" in server.logs
+            assert "Traceback" not in server.logs
+        finally:
+            server.close()
