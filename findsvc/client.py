@@ -1,7 +1,23 @@
-"""A typed Python client for FindService."""
+"""A typed Python client for FindService.
+
+    with FindClient("dns:///findsvc.ums.svc.cluster.local:50051") as client:
+        user = client.find("KrishnaMohan")            # a UserRecord, or a typed FindError
+        batch = client.find_many(["KrishnaMohan", "NoSuchUser1"])
+
+- Every call has a deadline (5 s unless told).
+- UNAVAILABLE is retried by gRPC itself (service config retryPolicy: 3 attempts, backoff),
+  which is safe: finding is read-only.
+- `dns:///host:port` resolves every address of a headless Service and spreads calls over them
+  (round_robin); a plain `host:port` works as usual.
+- TLS: `root_certificates` (PEM) to check the server, `client_certificate` and `client_key` for
+  mutual TLS. A bearer `token` rides as call credentials over TLS; without TLS it is sent as
+  `authorization` metadata, which is only fit for loopback or a mesh that encrypts for you.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -11,6 +27,23 @@ import grpc
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 DEFAULT_DEADLINE_S = 5.0
+SERVICE = "glarimy.ums.find.v1.FindService"
+
+SERVICE_CONFIG = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [
+        {
+            "name": [{"service": SERVICE}],
+            "retryPolicy": {
+                "maxAttempts": 3,
+                "initialBackoff": "0.1s",
+                "maxBackoff": "1s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -18,6 +51,12 @@ class UserRecord:
     name: str
     phone: int
     since: datetime
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    users: list[UserRecord]  # in request order
+    not_found: list[str]  # in request order
 
 
 class FindError(Exception):
@@ -38,35 +77,92 @@ class InvalidNameError(FindError):
 
 
 class ServiceUnavailableError(FindError):
+    """Still UNAVAILABLE after the retries; try again later."""
+
+
+class DeadlineExceededError(FindError):
     pass
+
+
+class CorruptRecordError(FindError):
+    """DATA_LOSS: the stored record breaks the rules; asking again will not help."""
+
+
+class AuthenticationError(FindError):
+    """UNAUTHENTICATED or PERMISSION_DENIED: check the token or the client certificate."""
 
 
 _ERRORS_BY_CODE: dict[grpc.StatusCode, type[FindError]] = {
     grpc.StatusCode.NOT_FOUND: UserNotFoundError,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidNameError,
     grpc.StatusCode.UNAVAILABLE: ServiceUnavailableError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,
+    grpc.StatusCode.DATA_LOSS: CorruptRecordError,
+    grpc.StatusCode.UNAUTHENTICATED: AuthenticationError,
+    grpc.StatusCode.PERMISSION_DENIED: AuthenticationError,
 }
 
 
 class FindClient:
-    def __init__(self, target: str, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
-        self._channel = grpc.insecure_channel(target)
+    def __init__(
+        self,
+        target: str,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        *,
+        tls: bool = False,
+        root_certificates: bytes | None = None,
+        client_certificate: bytes | None = None,
+        client_key: bytes | None = None,
+        token: str | None = None,
+    ) -> None:
+        """TLS is on when `tls` is true or any certificate is given."""
+        options = [
+            ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+            ("grpc.enable_retries", 1),
+        ]
+        self._metadata: tuple[tuple[str, str], ...] = ()
+        if tls or root_certificates or client_certificate or client_key:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates, client_key, client_certificate
+            )
+            if token:
+                credentials = grpc.composite_channel_credentials(
+                    credentials, grpc.access_token_call_credentials(token)
+                )
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            if token:
+                self._metadata = (("authorization", f"Bearer {token}"),)
+            self._channel = grpc.insecure_channel(target, options=options)
         self._stub = find_service_pb2_grpc.FindServiceStub(self._channel)
         self._deadline_s = deadline_s
 
     def find(self, name: str) -> UserRecord:
-        """Raises UserNotFoundError, InvalidNameError, ServiceUnavailableError or FindError."""
+        """Raises UserNotFoundError, InvalidNameError, ServiceUnavailableError,
+        DeadlineExceededError, CorruptRecordError, AuthenticationError or FindError."""
         try:
             reply = self._stub.FindUser(
-                find_service_pb2.FindUserRequest(name=name), timeout=self._deadline_s
+                find_service_pb2.FindUserRequest(name=name),
+                timeout=self._deadline_s,
+                metadata=self._metadata,
             )
         except grpc.RpcError as error:
-            code, details = error.code(), error.details() or ""
-            raise _ERRORS_BY_CODE.get(code, FindError)(code, details) from None
-        return UserRecord(
-            name=reply.name,
-            phone=reply.phone,
-            since=reply.since.ToDatetime(tzinfo=UTC),
+            raise _typed(error) from None
+        return _record(reply)
+
+    def find_many(self, names: Sequence[str]) -> BatchResult:
+        """Up to 100 names in one call; raises as find() does (never UserNotFoundError)."""
+        try:
+            reply = self._stub.BatchFindUsers(
+                find_service_pb2.BatchFindUsersRequest(names=list(names)),
+                timeout=self._deadline_s,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as error:
+            raise _typed(error) from None
+        return BatchResult(
+            users=[_record(user) for user in reply.users],
+            not_found=list(reply.not_found_names),
         )
 
     def close(self) -> None:
@@ -82,3 +178,13 @@ class FindClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _typed(error: grpc.RpcError) -> FindError:
+    code = error.code()
+    details = error.details() or ""
+    return _ERRORS_BY_CODE.get(code, FindError)(code, details)
+
+
+def _record(reply: find_service_pb2.UserRecord) -> UserRecord:
+    return UserRecord(name=reply.name, phone=reply.phone, since=reply.since.ToDatetime(tzinfo=UTC))

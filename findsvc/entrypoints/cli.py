@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from findsvc import bootstrap
 from findsvc.adapters.demo import DEMO_USERS
@@ -25,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "find":
-            return _find(args.name, args.target, args.deadline)
+            return _find(args)
         settings = load(os.environ, vars(args))
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
@@ -54,10 +55,27 @@ def _serve_one(settings: Settings) -> int:
     return 0
 
 
-def _find(name: str, target: str, deadline_s: float) -> int:
-    with FindClient(target, deadline_s=deadline_s) as client:
+def _find(args: argparse.Namespace) -> int:
+    files = {}
+    for option in ("ca_cert", "client_cert", "client_key", "token_file"):
+        path = getattr(args, option)
         try:
-            record = client.find(name)
+            files[option] = Path(path).read_bytes() if path else None
+        except OSError:
+            raise ConfigError(f"--{option.replace('_', '-')}: cannot read {path}") from None
+    token = files["token_file"].decode().strip() if files["token_file"] else None
+    client = FindClient(
+        args.target,
+        deadline_s=args.deadline,
+        tls=args.tls,
+        root_certificates=files["ca_cert"],
+        client_certificate=files["client_cert"],
+        client_key=files["client_key"],
+        token=token,
+    )
+    with client:
+        try:
+            record = client.find(args.name)
         except FindError as error:
             print(f"findsvc find: {error.code.name}: {error.details}", file=sys.stderr)
             return 1
@@ -94,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("name")
     find.add_argument("--target", default="localhost:50051", help="host:port of a findsvc")
     find.add_argument("--deadline", type=float, default=5.0, help="seconds to wait at most")
+    find.add_argument("--tls", action="store_true", help="TLS with the system's root CAs")
+    find.add_argument("--ca-cert", metavar="PEM", help="CA to check the server with (TLS)")
+    find.add_argument("--client-cert", metavar="PEM", help="client certificate (mutual TLS)")
+    find.add_argument("--client-key", metavar="PEM", help="client private key (mutual TLS)")
+    find.add_argument("--token-file", metavar="FILE", help="file holding a bearer token")
 
     db = commands.add_parser("db", help="database chores for dev and tests")
     db_commands = db.add_subparsers(dest="db_command", required=True)

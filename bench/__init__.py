@@ -1,0 +1,1 @@
+"""`make bench`: findsvc against a naive reference and the transport ceiling, side by side."""

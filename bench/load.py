@@ -1,0 +1,113 @@
+"""The closed-loop load generator: asyncio gRPC clients in several processes.
+
+Each process runs one event loop with its share of the in-flight calls (grpc.aio: a call costs
+the client little CPU), over a few connections of its own so that SO_REUSEPORT can spread them
+over server processes. A worker sends its next call as soon as the last one is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import random
+import time
+from dataclasses import dataclass
+
+import grpc
+
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+
+
+@dataclass
+class Sample:
+    calls: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.calls / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def _drive(
+    target: str, names: list[str], workers: int, connections: int, warmup_s: float, seconds: float
+) -> tuple[int, int, list[float]]:
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
+    stubs = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
+    for stub in stubs:  # connect before the clock starts
+        await stub.FindUser(find_service_pb2.FindUserRequest(name=names[0]), timeout=10)
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    end = measure_from + seconds
+    latencies: list[float] = []
+    counts = [0, 0]  # calls, errors
+
+    async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
+        rng = random.Random()
+        requests = [find_service_pb2.FindUserRequest(name=name) for name in names]
+        while True:
+            sent = time.perf_counter()
+            if sent >= end:
+                return
+            try:
+                await stub.FindUser(rng.choice(requests), timeout=5)
+                failed = False
+            except grpc.aio.AioRpcError:
+                failed = True
+            done = time.perf_counter()
+            if sent >= measure_from and done <= end:
+                counts[0] += 1
+                counts[1] += failed
+                latencies.append((done - sent) * 1000)
+
+    await asyncio.gather(*(worker(stubs[i % len(stubs)]) for i in range(workers)))
+    for channel in channels:
+        await channel.close()
+    return counts[0], counts[1], latencies
+
+
+def _process(
+    args: tuple[str, list[str], int, int, float, float], out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
+    out.put(asyncio.run(_drive(*args)))
+
+
+def run_load(
+    target: str,
+    names: list[str],
+    concurrency: int,
+    seconds: float,
+    warmup_s: float = 1.0,
+    processes: int = 2,
+) -> Sample:
+    processes = max(1, min(processes, concurrency))
+    shares = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    started = [
+        context.Process(
+            target=_process,
+            args=((target, names, share, min(share, 4), warmup_s, seconds), out),
+        )
+        for share in shares
+    ]
+    for process in started:
+        process.start()
+    results = [out.get(timeout=seconds + warmup_s + 60) for _ in started]
+    for process in started:
+        process.join()
+    latencies = [latency for _, _, part in results for latency in part]
+    return Sample(
+        calls=sum(calls for calls, _, _ in results),
+        errors=sum(errors for _, errors, _ in results),
+        seconds=seconds,
+        latencies_ms=latencies,
+    )
