@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_CLIENT := clients/node
+NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 
-.PHONY: run test lint unit integration e2e proto bench image k8s clean
+.PHONY: run test lint unit integration e2e proto bench breaking image k8s clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +38,24 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: lint
+test: lint breaking $(NODE_STAMP)
 	$(BIN)/python tests/support/ensure_mariadb.py
 	$(BIN)/pytest
 
+# The contract only grows: see protos/breaking.py for what it is compared with.
+breaking: $(STAMP)
+	$(BIN)/python protos/breaking.py
+
+# The Node client of the polyglot e2e test, pinned by its lockfile.
+$(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# findsvc against the naive reference and the transport ceiling; knobs in bench/__main__.py.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python tests/support/ensure_mariadb.py
+	$(BIN)/python -m bench
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules

@@ -247,6 +247,7 @@ def summary(sample: Sample) -> dict[str, float]:
         "p50_ms": round(sample.percentile(0.50), 3),
         "p99_ms": round(sample.percentile(0.99), 3),
         "errors": sample.errors,
+        "error_codes": sample.error_codes,  # type: ignore[dict-item]
         "calls": sample.calls,
     }
 

@@ -24,6 +24,7 @@ class Sample:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    error_codes: dict[str, int]
 
     @property
     def calls_per_s(self) -> float:
@@ -38,7 +39,7 @@ class Sample:
 
 async def _drive(
     target: str, names: list[str], workers: int, connections: int, warmup_s: float, seconds: float
-) -> tuple[int, int, list[float]]:
+) -> tuple[int, int, list[float], dict[str, int]]:
     options = [("grpc.use_local_subchannel_pool", 1)]
     channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
     stubs = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
@@ -49,6 +50,7 @@ async def _drive(
     end = measure_from + seconds
     latencies: list[float] = []
     counts = [0, 0]  # calls, errors
+    codes: dict[str, int] = {}
 
     async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
         rng = random.Random()
@@ -57,21 +59,23 @@ async def _drive(
             sent = time.perf_counter()
             if sent >= end:
                 return
+            code = None
             try:
                 await stub.FindUser(rng.choice(requests), timeout=5)
-                failed = False
-            except grpc.aio.AioRpcError:
-                failed = True
+            except grpc.aio.AioRpcError as error:
+                code = error.code().name
             done = time.perf_counter()
             if sent >= measure_from and done <= end:
                 counts[0] += 1
-                counts[1] += failed
                 latencies.append((done - sent) * 1000)
+                if code is not None:
+                    counts[1] += 1
+                    codes[code] = codes.get(code, 0) + 1
 
     await asyncio.gather(*(worker(stubs[i % len(stubs)]) for i in range(workers)))
     for channel in channels:
         await channel.close()
-    return counts[0], counts[1], latencies
+    return counts[0], counts[1], latencies, codes
 
 
 def _process(
@@ -104,10 +108,14 @@ def run_load(
     results = [out.get(timeout=seconds + warmup_s + 60) for _ in started]
     for process in started:
         process.join()
-    latencies = [latency for _, _, part in results for latency in part]
+    codes: dict[str, int] = {}
+    for *_, part_codes in results:
+        for code, count in part_codes.items():
+            codes[code] = codes.get(code, 0) + count
     return Sample(
-        calls=sum(calls for calls, _, _ in results),
-        errors=sum(errors for _, errors, _ in results),
+        calls=sum(result[0] for result in results),
+        errors=sum(result[1] for result in results),
         seconds=seconds,
-        latencies_ms=latencies,
+        latencies_ms=[latency for result in results for latency in result[2]],
+        error_codes=codes,
     )
