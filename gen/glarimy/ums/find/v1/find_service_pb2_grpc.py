@@ -28,7 +28,7 @@ if _version_not_supported:
 class FindServiceStub:
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
     carry a google.rpc.BadRequest with a field violation on `name`.
@@ -65,7 +65,7 @@ class FindServiceStub:
 class FindServiceServicer:
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
     carry a google.rpc.BadRequest with a field violation on `name`.
@@ -106,8 +106,8 @@ class FindServiceServicer:
         the database's collation decides equality). A name asked for twice is
         answered twice.
 
-        Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
-        UNAUTHENTICATED and INTERNAL as for every method):
+        Status codes (and UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+        UNAUTHENTICATED and INTERNAL, as for FindUser; never NOT_FOUND):
         - OK: every name was looked up; the call succeeds even if none was found.
         - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
         rules; the status details carry a google.rpc.BadRequest with a field
@@ -144,7 +144,7 @@ def add_FindServiceServicer_to_server(servicer, server):
 class FindService:
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
     carry a google.rpc.BadRequest with a field violation on `name`.

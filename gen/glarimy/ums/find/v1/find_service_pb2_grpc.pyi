@@ -34,7 +34,7 @@ GRPC_VERSION: str
 class FindServiceStub:
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
       carry a google.rpc.BadRequest with a field violation on `name`.
@@ -75,8 +75,8 @@ class FindServiceStub:
     the database's collation decides equality). A name asked for twice is
     answered twice.
 
-    Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
-    UNAUTHENTICATED and INTERNAL as for every method):
+    Status codes (and UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+    UNAUTHENTICATED and INTERNAL, as for FindUser; never NOT_FOUND):
     - OK: every name was looked up; the call succeeds even if none was found.
     - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
       rules; the status details carry a google.rpc.BadRequest with a field
@@ -90,7 +90,7 @@ class FindServiceStub:
 class FindServiceAsyncStub(FindServiceStub):
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
       carry a google.rpc.BadRequest with a field violation on `name`.
@@ -128,8 +128,8 @@ class FindServiceAsyncStub(FindServiceStub):
     the database's collation decides equality). A name asked for twice is
     answered twice.
 
-    Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
-    UNAUTHENTICATED and INTERNAL as for every method):
+    Status codes (and UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+    UNAUTHENTICATED and INTERNAL, as for FindUser; never NOT_FOUND):
     - OK: every name was looked up; the call succeeds even if none was found.
     - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
       rules; the status details carry a google.rpc.BadRequest with a field
@@ -142,7 +142,7 @@ class FindServiceAsyncStub(FindServiceStub):
 class FindServiceServicer(metaclass=_abc_1.ABCMeta):
     """Looks up users of the UMS by name.
 
-    Status codes a caller can get from every method:
+    Status codes a caller can get from FindUser (BatchFindUsers lists its own):
     - OK: the user was found.
     - INVALID_ARGUMENT: the name breaks the naming rules; the status details
       carry a google.rpc.BadRequest with a field violation on `name`.
@@ -190,8 +190,8 @@ class FindServiceServicer(metaclass=_abc_1.ABCMeta):
         the database's collation decides equality). A name asked for twice is
         answered twice.
 
-        Status codes (on top of UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
-        UNAUTHENTICATED and INTERNAL as for every method):
+        Status codes (and UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+        UNAUTHENTICATED and INTERNAL, as for FindUser; never NOT_FOUND):
         - OK: every name was looked up; the call succeeds even if none was found.
         - INVALID_ARGUMENT: more than 100 names, or a name that breaks the naming
           rules; the status details carry a google.rpc.BadRequest with a field
