@@ -196,12 +196,14 @@ def main() -> int:
             for concurrency in levels:
                 samples: dict[str, list[Sample]] = {}
                 for _ in range(rounds):
-                    for scenario, (_, target) in zip(chosen, servers, strict=True):
+                    for scenario, (process, target) in zip(chosen, servers, strict=True):
                         progress.point(f"{scenario.key} at concurrency {concurrency}")
                         pool = names[:HOT_SET] if scenario.hot else names
+                        cpu_before = cpu_seconds(process)
                         sample = run_load(
                             target, pool, concurrency, seconds, warmup_s, load_processes
                         )
+                        sample.server_cpu_s = cpu_seconds(process) - cpu_before
                         samples.setdefault(scenario.key, []).append(sample)
                         progress.point_done()
                 for key, runs in samples.items():
@@ -236,6 +238,23 @@ def main() -> int:
     return 0
 
 
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """CPU time used by the server and its children (the supervisor's server processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def median(runs: list[Sample]) -> Sample:
     """The run with the median throughput, its latencies with it."""
     return sorted(runs, key=lambda run: run.calls_per_s)[len(runs) // 2]
@@ -249,6 +268,10 @@ def summary(sample: Sample) -> dict[str, float]:
         "errors": sample.errors,
         "error_codes": sample.error_codes,  # type: ignore[dict-item]
         "calls": sample.calls,
+        # Server CPU per call: steadier than calls/s when other work shares the machine.
+        "server_cpu_us_per_call": (
+            round(sample.server_cpu_s / sample.all_calls * 1e6) if sample.all_calls else None
+        ),
     }
 
 
@@ -307,7 +330,7 @@ def table(report: dict) -> str:  # type: ignore[type-arg]
     ceiling = results.get("ceiling", {})
     lines = [
         f"{'scenario':<15} {'conc':>4} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-        f" {'x naive':>8} {'x ceiling':>9}",
+        f" {'x naive':>8} {'x ceiling':>9} {'cpu us/call':>11}",
     ]
     for key, levels in results.items():
         for level, point in levels.items():
@@ -316,7 +339,7 @@ def table(report: dict) -> str:  # type: ignore[type-arg]
             lines.append(
                 f"{key:<15} {level:>4} {point['calls_per_s']:>9,.0f} {point['p50_ms']:>8.2f}"
                 f" {point['p99_ms']:>8.2f} {point['errors']:>6} {vs_naive or '-':>8}"
-                f" {vs_ceiling or '-':>9}"
+                f" {vs_ceiling or '-':>9} {point.get('server_cpu_us_per_call') or '-':>11}"
             )
     lines.append("")
     lines.extend(f"{name}: {value}" for name, value in report["targets"].items())

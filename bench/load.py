@@ -25,6 +25,8 @@ class Sample:
     seconds: float
     latencies_ms: list[float]
     error_codes: dict[str, int]
+    all_calls: int = 0  # warm-up included: what the server's CPU time is divided by
+    server_cpu_s: float = 0.0
 
     @property
     def calls_per_s(self) -> float:
@@ -39,7 +41,7 @@ class Sample:
 
 async def _drive(
     target: str, names: list[str], workers: int, connections: int, warmup_s: float, seconds: float
-) -> tuple[int, int, list[float], dict[str, int]]:
+) -> tuple[int, int, list[float], dict[str, int], int]:
     options = [("grpc.use_local_subchannel_pool", 1)]
     channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
     stubs = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
@@ -49,7 +51,7 @@ async def _drive(
     measure_from = start + warmup_s
     end = measure_from + seconds
     latencies: list[float] = []
-    counts = [0, 0]  # calls, errors
+    counts = [0, 0, 0]  # calls, errors, all calls
     codes: dict[str, int] = {}
 
     async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
@@ -65,6 +67,7 @@ async def _drive(
             except grpc.aio.AioRpcError as error:
                 code = error.code().name
             done = time.perf_counter()
+            counts[2] += 1
             if sent >= measure_from and done <= end:
                 counts[0] += 1
                 latencies.append((done - sent) * 1000)
@@ -75,7 +78,7 @@ async def _drive(
     await asyncio.gather(*(worker(stubs[i % len(stubs)]) for i in range(workers)))
     for channel in channels:
         await channel.close()
-    return counts[0], counts[1], latencies, codes
+    return counts[0], counts[1], latencies, codes, counts[2]
 
 
 def _process(
@@ -109,7 +112,7 @@ def run_load(
     for process in started:
         process.join()
     codes: dict[str, int] = {}
-    for *_, part_codes in results:
+    for *_, part_codes, _ in results:
         for code, count in part_codes.items():
             codes[code] = codes.get(code, 0) + count
     return Sample(
@@ -118,4 +121,5 @@ def run_load(
         seconds=seconds,
         latencies_ms=[latency for result in results for latency in result[2]],
         error_codes=codes,
+        all_calls=sum(result[4] for result in results),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -21,6 +22,8 @@ from findsvc.service_layer.find_users import (
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FindServicer(find_service_pb2_grpc.FindServiceServicer):
@@ -73,8 +76,9 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
 
 
 def to_record(user: User) -> find_service_pb2.UserRecord:
-    since = Timestamp()
-    since.FromDatetime(user.since)
+    # Integer arithmetic, exact to the microsecond, and faster than Timestamp.FromDatetime.
+    age = user.since - _EPOCH
+    since = Timestamp(seconds=age.days * 86400 + age.seconds, nanos=age.microseconds * 1000)
     return find_service_pb2.UserRecord(name=user.name.value, phone=user.phone.value, since=since)
 
 

@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -27,6 +28,19 @@ class TestName:
 
     def test_a_name_is_a_value(self) -> None:
         assert Name("KrishnaMohan") == Name.parse(" KrishnaMohan ")
+
+
+class TestControlCharacters:
+    def test_a_name_is_rejected_exactly_for_unicodes_control_characters(self) -> None:
+        # Every Cc code point is below U+00A0; the range checks their neighbours too.
+        for code_point in range(0x3000):
+            character = chr(code_point)
+            try:
+                Name(f"Krishna{character}Mohan")
+                rejected = False
+            except InvalidName:
+                rejected = True
+            assert rejected == (unicodedata.category(character) == "Cc"), hex(code_point)
 
 
 class TestPhoneNumber:
