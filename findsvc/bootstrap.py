@@ -10,10 +10,6 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
 
-# Coalesced queries running at once per process: past this, lookups queue and share one query.
-# Few, because under the GIL more driver threads only contend (see README, Performance).
-COALESCE_MAX_IN_FLIGHT = 2
-
 # Where the embedded default keeps its file when no FINDSVC_DB_URL is given.
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
@@ -34,11 +30,15 @@ def build_repository(settings: Settings) -> MySqlUserRepository | SqliteUserRepo
 
 
 def build_serving_repository(settings: Settings) -> CheckedRepository:
-    """The repository `serve` uses: the store, coalesced under load, cached when configured."""
+    """The repository `serve` uses: the store, coalesced under load, cached when configured.
+
+    Coalescing starts when every pooled connection is busy: lookups arriving then queue and
+    share the next query. So FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
+    """
     store = build_repository(settings)
     users: CheckedRepository = store
     if isinstance(store, MySqlUserRepository):
-        users = CoalescingRepository(store, min(settings.db_pool_size, COALESCE_MAX_IN_FLIGHT))
+        users = CoalescingRepository(store, max_in_flight=settings.db_pool_size)
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
             users, settings.cache_ttl_s, settings.cache_size, settings.cache_negative_ttl_s
