@@ -5,7 +5,9 @@ round is reported), BENCH_WARMUP_S (1),
 BENCH_CONCURRENCY (1,8,32,64), BENCH_SCENARIOS (all; a comma list of the keys below),
 BENCH_USERS (100000), BENCH_LOAD_PROCESSES (1: a second one takes CPU from the servers
 on 2 cores). FINDSVC_* variables set by the caller are
-passed to the findsvc servers, for tuning runs (e.g. FINDSVC_WORKERS=4).
+passed to the findsvc servers, for tuning runs (e.g. FINDSVC_WORKERS=4); BENCH_VARIANTS adds
+findsvc servers with settings of their own to the same interleaved run, e.g.
+BENCH_VARIANTS="w4:FINDSVC_WORKERS=4;pool1:FINDSVC_DB_POOL_SIZE=1,FINDSVC_WORKERS=8".
 Writes bench/results.json and bench/results.png.
 """
 
@@ -47,8 +49,22 @@ def scenarios(db_url: str, db_port: int) -> list[Scenario]:
     findsvc = [sys.executable, "-m", "findsvc", "serve"]
     tuning = {k: v for k, v in os.environ.items() if k.startswith("FINDSVC_")}
     base = {"FINDSVC_DB_URL": db_url, **tuning}
+    variants = [
+        Scenario(
+            f"findsvc_{key}",
+            f"findsvc FindUser, cache off, {settings}",
+            findsvc,
+            {**base, **dict(pair.split("=", 1) for pair in settings.split(","))},
+        )
+        for key, _, settings in (
+            variant.partition(":")
+            for variant in os.environ.get("BENCH_VARIANTS", "").split(";")
+            if variant
+        )
+    ]
     return [
         Scenario("findsvc", "findsvc FindUser, cache off", findsvc, base),
+        *variants,
         Scenario(
             "findsvc_cache",
             f"findsvc FindUser, cache on, hot set of {HOT_SET:,}",

@@ -149,7 +149,12 @@ OPTIONS: tuple[_Option, ...] = (
         "calls served at once; more get RESOURCE_EXHAUSTED",
     ),
     _Option("max_message_bytes", _positive_int, "a whole number >= 1", "largest request accepted"),
-    _Option("db_pool_size", _positive_int, "a whole number >= 1", "open DB connections at most"),
+    _Option(
+        "db_pool_size",
+        _positive_int,
+        "a whole number >= 1",
+        "open DB connections at most; lookups arriving while all are busy share one query",
+    ),
     _Option("db_connect_timeout_s", _seconds, "seconds", "DB connect timeout"),
     _Option("db_timeout_s", _seconds, "seconds", "cap on one call's DB work"),
     _Option("health_interval_s", _seconds, "seconds", "how often the DB is checked"),
@@ -209,7 +214,7 @@ class Settings:
     workers: int = 16
     max_concurrency: int = 64
     max_message_bytes: int = 16384
-    db_pool_size: int = 8
+    db_pool_size: int = 2  # also the queries in flight before lookups coalesce (bootstrap)
     db_connect_timeout_s: float = 2.0
     db_timeout_s: float = 5.0
     health_interval_s: float = 2.0
