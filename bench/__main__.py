@@ -28,6 +28,7 @@ from pathlib import Path
 import grpc
 import pymysql
 
+from bench import db_path
 from bench.load import Sample, run_load
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.mariadb import PrivateMariaDB, free_port
@@ -204,6 +205,8 @@ def main() -> int:
         if wanted:
             chosen = [s for s in chosen if s.key in wanted.split(",")]
         results: dict[str, dict[str, dict[str, float]]] = {}
+        print(f"bench: the DB path alone, {db_path.THREADS} threads", file=sys.stderr)
+        db_path_results = db_path.measure(database.url, names, seconds)
         progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
         servers = [start_server(scenario) for scenario in chosen]
         try:
@@ -245,6 +248,7 @@ def main() -> int:
         },
         "labels": {s.key: s.label for s in chosen},
         "results": results,
+        "db_path": db_path_results,
     }
     report["machine"]["loadavg_after"] = list(os.getloadavg())
     report["targets"] = targets(results)
@@ -357,6 +361,9 @@ def table(report: dict) -> str:  # type: ignore[type-arg]
                 f" {point['p99_ms']:>8.2f} {point['errors']:>6} {vs_naive or '-':>8}"
                 f" {vs_ceiling or '-':>9} {point.get('server_cpu_us_per_call') or '-':>11}"
             )
+    lines.append("")
+    lines.append(f"the DB path alone, {db_path.THREADS} threads, no gRPC:")
+    lines.extend(f"  {name:<42} {point}" for name, point in report["db_path"].items())
     lines.append("")
     lines.extend(f"{name}: {value}" for name, value in report["targets"].items())
     m = report["machine"]

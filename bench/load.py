@@ -45,6 +45,8 @@ async def _drive(
     options = [("grpc.use_local_subchannel_pool", 1)]
     channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
     stubs = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
+    # Built once, before the clock starts: building them per worker took seconds at 100k names.
+    requests = [find_service_pb2.FindUserRequest(name=name) for name in names]
     for stub in stubs:  # connect before the clock starts
         await stub.FindUser(find_service_pb2.FindUserRequest(name=names[0]), timeout=10)
     start = time.perf_counter()
@@ -56,7 +58,6 @@ async def _drive(
 
     async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
         rng = random.Random()
-        requests = [find_service_pb2.FindUserRequest(name=name) for name in names]
         while True:
             sent = time.perf_counter()
             if sent >= end:

@@ -26,6 +26,14 @@ def main() -> None:
                 f" | {point['p99_ms']:.2f} | {point['errors']} | {vs_naive} | {vs_ceiling}"
                 f" | {point.get('server_cpu_us_per_call')} |"
             )
+    print()
+    print("| the DB path alone, 16 threads, no gRPC | lookups/s | CPU µs/lookup | mean batch |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, point in report.get("db_path", {}).items():
+        print(
+            f"| {name} | {point['lookups_per_s']:,} | {point['cpu_us_per_lookup']}"
+            f" | {point.get('mean_batch', '-')} |"
+        )
 
 
 def _ratio(a: float, b: float | None) -> str:
