@@ -6,7 +6,8 @@ Python serves one call at a time per process (the GIL); more cores need more pro
   (grpc_server.server_options), so the kernel spreads connections across them.
 - SIGTERM or SIGINT is passed on to every child; each drains as a lone server would, and the
   supervisor exits 0 once all have exited 0. A child that dies on its own takes the others
-  down (exit 1): Kubernetes restarts the pod, rather than it limping on with fewer processes.
+  down (exit 1, or the child's own code, e.g. 2 for a port it cannot bind): Kubernetes
+  restarts the pod, rather than it limping on with fewer processes.
 - Metrics: before forking, PROMETHEUS_MULTIPROC_DIR is pointed at a fresh temp dir (unless
   set), so that prometheus-client in every child writes its samples there. The metrics module
   must then serve /metrics from a registry with a MultiProcessCollector (any process can read
@@ -87,7 +88,9 @@ def _wait(
         children.discard(pid)
         child_code = os.waitstatus_to_exitcode(status)
         if child_code != 0 or not stopping():
-            code = EXIT_CHILD_FAILED
+            # The first failure decides: a child's config error (2) stays a config error.
+            if code == 0:
+                code = child_code if child_code > 0 else EXIT_CHILD_FAILED
             log.error("server process %d exited with %d", pid, child_code)
             if not stopping():
                 stop_all(signal.SIGTERM, None)

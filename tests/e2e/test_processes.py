@@ -49,3 +49,20 @@ class TestTwoProcesses:
             assert "Traceback" not in server.logs
         finally:
             server.close()
+
+    def test_a_taken_port_stops_every_process_with_exit_code_2(
+        self, server: ServerProcess, users_db_url: str
+    ) -> None:
+        taken = ServerProcess(
+            {
+                "FINDSVC_DB_URL": users_db_url,
+                "FINDSVC_PROCESSES": "2",
+                "FINDSVC_PORT": str(server.port),
+            }
+        )
+        try:
+            assert taken.process.wait(timeout=30) == 2
+            assert "cannot listen" in taken.logs
+            assert "Traceback" not in taken.logs
+        finally:
+            taken.close()
