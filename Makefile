@@ -37,7 +37,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 test: lint
-	$(BIN)/python tests/support/ensure_mariadb.py
+	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/pytest
 
 clean:
