@@ -67,7 +67,10 @@ class Metrics:
         )
 
     def track_database(self, is_up: Callable[[], bool]) -> None:
-        """The DB-up gauge reads the readiness checker's latest answer at scrape time."""
+        """The DB-up gauge reads the readiness checker's latest answer at scrape time.
+
+        A function gauge is not shared in multiprocess mode: there, set it from each check.
+        """
         self.db_up.set_function(lambda: 1.0 if is_up() else 0.0)
 
     # The adapters' PoolObserver protocol: the pool calls these; prometheus stays out of it.
