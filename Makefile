@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+IMAGE ?= findsvc:1.0.0
+DOCKER ?= docker
 
 .PHONY: run test lint unit integration e2e proto bench image k8s clean
 
@@ -32,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/buf lint
+	$(BIN)/hadolint Dockerfile
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
@@ -39,6 +42,19 @@ unit: $(STAMP)
 test: lint
 	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/pytest
+
+image:
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no container engine answers '$(DOCKER) info'; run it where Docker runs (or DOCKER=podman)" >&2; exit 1; }
+	$(DOCKER) build --tag $(IMAGE) $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) .
+
+# Renders every overlay into build/k8s/ (what `kubectl apply -k` would send).
+k8s:
+	@mkdir -p build/k8s
+	@for overlay in k8s/overlays/*/; do \
+		name=$$(basename $$overlay); \
+		kubectl kustomize $$overlay > build/k8s/$$name.yaml || exit 1; \
+		echo "build/k8s/$$name.yaml"; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
 
@@ -12,7 +13,9 @@ from findsvc.config import Settings
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
 
-def build_repository(settings: Settings) -> MySqlUserRepository | SqliteUserRepository:
+def build_repository(
+    settings: Settings, pool_observer: PoolObserver | None = None
+) -> MySqlUserRepository | SqliteUserRepository:
     url = settings.db_url
     if url is None:
         return SqliteUserRepository(DEFAULT_SQLITE_PATH)
@@ -24,4 +27,5 @@ def build_repository(settings: Settings) -> MySqlUserRepository | SqliteUserRepo
         pool_size=settings.db_pool_size,
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
+        pool_observer=pool_observer,
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
-from findsvc.adapters.pool import ConnectionPool, PoolExhausted
+from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.rows import user_from_row
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name, User, UserNotFound
@@ -36,6 +36,7 @@ class MySqlUserRepository:
         pool_size: int,
         connect_timeout_s: float,
         query_timeout_s: float,
+        pool_observer: PoolObserver | None = None,
     ) -> None:
         self._connect_args: dict[str, Any] = {
             "host": url.host,
@@ -51,7 +52,7 @@ class MySqlUserRepository:
             "cursorclass": pymysql.cursors.Cursor,
         }
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
-            self._connect, pool_size
+            self._connect, pool_size, pool_observer
         )
         self._pool_wait_s = query_timeout_s
 

@@ -15,6 +15,7 @@ from findsvc.client import FindClient, FindError
 from findsvc.config import ConfigError, Settings, add_flags, load
 from findsvc.entrypoints import logs
 from findsvc.entrypoints.grpc_server import FindServer, serve_until_signalled
+from findsvc.entrypoints.telemetry import Telemetry
 
 EXIT_CONFIG = 2
 
@@ -37,14 +38,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    users = bootstrap.build_repository(settings)
     try:
-        server = FindServer(settings, users)
+        telemetry = Telemetry(settings)
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    users = bootstrap.build_repository(settings, pool_observer=telemetry.metrics)
+    try:
+        server = FindServer(settings, users, telemetry.interceptors)
     except RuntimeError:
         print(f"findsvc: cannot listen on {settings.listen_address}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        telemetry.start(lambda: server.readiness.database_up)
+    except OSError:
+        print(f"findsvc: cannot serve metrics on port {settings.metrics_port}", file=sys.stderr)
+        return EXIT_CONFIG
     serve_until_signalled(server)
     users.close()
+    telemetry.close()
     return 0
 
 

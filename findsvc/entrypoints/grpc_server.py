@@ -7,9 +7,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -47,10 +48,16 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 class FindServer:
     """A started server; `wait()` blocks until it has stopped."""
 
-    def __init__(self, settings: Settings, users: CheckedRepository) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        users: CheckedRepository,
+        interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
+    ) -> None:
         self._settings = settings
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            interceptors=list(interceptors),
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
