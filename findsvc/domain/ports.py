@@ -20,3 +20,12 @@ class UserRepository(Protocol):
 
 class RepositoryUnavailable(Exception):
     """The store cannot be reached now; a later call may succeed."""
+
+
+class RepositoryTimeout(RepositoryUnavailable):
+    """The store did not answer within the call's time budget."""
+
+    def __init__(self, message: str, *, set_by_caller: bool) -> None:
+        super().__init__(message)
+        # True when the caller's own deadline ran out: no sign that the store is unwell.
+        self.set_by_caller = set_by_caller

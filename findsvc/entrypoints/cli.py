@@ -43,6 +43,9 @@ def _serve(settings: Settings) -> int:
     except RuntimeError:
         print(f"findsvc: cannot listen on {settings.listen_address}", file=sys.stderr)
         return EXIT_CONFIG
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     serve_until_signalled(server)
     users.close()
     return 0

@@ -31,6 +31,7 @@ class Readiness:
         self._interval_s = interval_s
         self._stopped = threading.Event()
         self._draining = False
+        self._publish_lock = threading.Lock()  # a check never overwrites drain's NOT_SERVING
         self._thread = threading.Thread(target=self._run, name="readiness", daemon=True)
         self.database_up = False
         servicer.set(LIVENESS_NAME, SERVING)
@@ -49,13 +50,15 @@ class Readiness:
         if up != self.database_up:
             log.info("database %s", "reachable" if up else "unreachable")
         self.database_up = up
-        if not self._draining:
-            self._publish(SERVING if up else NOT_SERVING)
+        with self._publish_lock:
+            if not self._draining:
+                self._publish(SERVING if up else NOT_SERVING)
 
     def drain(self) -> None:
         """From now on the pod is leaving: never ready again."""
-        self._draining = True
-        self._publish(NOT_SERVING)
+        with self._publish_lock:
+            self._draining = True
+            self._publish(NOT_SERVING)
 
     def stop(self) -> None:
         self._stopped.set()
