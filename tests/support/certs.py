@@ -68,6 +68,7 @@ def _issue(
 
 
 def make_pki(folder: Path, ca_name: str = "findsvc test CA") -> Pki:
+    folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _issue(ca_name, ca_key, _name(ca_name), ca_key, None)
     pki = Pki(
