@@ -276,3 +276,34 @@ class TestKeepalive:
             assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
         ready_at = states.index(grpc.ChannelConnectivity.READY)
         assert states[ready_at:] == [grpc.ChannelConnectivity.READY]
+
+
+class TestGraceRunsOut:
+    def test_calls_still_running_after_the_grace_are_cut_and_the_exit_is_still_0(
+        self, users_db: DatabaseUrl
+    ) -> None:
+        server = ServerProcess(
+            {
+                "FINDSVC_DB_URL": url_string(users_db),
+                "FINDSVC_DRAIN_S": "0",
+                "FINDSVC_GRACE_S": "1",
+                "FINDSVC_DB_TIMEOUT_S": "30",
+                "FINDSVC_HEALTH_INTERVAL_S": "60",
+            }
+        )
+        try:
+            server.wait_health()
+            conn, _ = lock_users_table(users_db)
+            in_flight = CallsInFlight(server.target)
+            try:
+                in_flight.start(2)
+                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 2, 10)
+                started = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+                assert server.process.wait(timeout=10) == 0
+                assert time.monotonic() - started < 4
+            finally:
+                conn.close()  # type: ignore[attr-defined]  # ends the lock
+            assert grpc.StatusCode.OK not in in_flight.join()
+        finally:
+            server.close()
