@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
-from findsvc.config import DatabaseUrl
-from tests.support.db import admin_connection, url_string
+from findsvc.config import DatabaseUrl, parse_database_url
+from tests.support.db import admin_connection, create_database, insert_user, url_string
 from tests.support.load import HealthWatch, Load, find, health_status, thread_count, wait_for
+from tests.support.mariadb import PrivateMariaDB
 from tests.support.proxy import TcpProxy
 from tests.support.server import ServerProcess
 
@@ -31,10 +34,8 @@ def proxy(users_db: DatabaseUrl) -> Iterator[TcpProxy]:
     proxy.close()
 
 
-@pytest.fixture
-def proxied_server(users_db: DatabaseUrl, proxy: TcpProxy) -> Iterator[ServerProcess]:
-    """A server whose MySQL sits behind the proxy; 1 s cap on DB work, checks every second."""
-    url = replace(users_db, host="127.0.0.1", port=proxy.port)
+def started_server(url: DatabaseUrl) -> ServerProcess:
+    """1 s cap on DB work, a check every second."""
     server = ServerProcess(
         {
             "FINDSVC_DB_URL": url_string(url),
@@ -43,8 +44,41 @@ def proxied_server(users_db: DatabaseUrl, proxy: TcpProxy) -> Iterator[ServerPro
         }
     )
     server.wait_health()
+    return server
+
+
+@pytest.fixture
+def proxied_server(users_db: DatabaseUrl, proxy: TcpProxy) -> Iterator[ServerProcess]:
+    """A server whose MySQL sits behind the proxy."""
+    server = started_server(replace(users_db, host="127.0.0.1", port=proxy.port))
     yield server
     server.close()
+
+
+@dataclass
+class StoppableDatabase:
+    url: DatabaseUrl
+    stop: Callable[[], None]
+    start: Callable[[], None]
+
+
+@pytest.fixture
+def stoppable_db(users_db: DatabaseUrl, proxy: TcpProxy) -> Iterator[StoppableDatabase]:
+    """A MariaDB of this test's own that can really stop and restart, keeping its data."""
+    if os.environ.get("FINDSVC_TEST_MYSQL_URL"):
+        # A given server is shared and cannot be stopped: cut it off behind the proxy instead.
+        url = replace(users_db, host="127.0.0.1", port=proxy.port)
+        yield StoppableDatabase(url, proxy.down, proxy.up)
+        return
+    mariadb = PrivateMariaDB()
+    mariadb.start()
+    try:
+        url = replace(parse_database_url(mariadb.url), database="glarimy")
+        create_database(url)
+        insert_user(url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
+        yield StoppableDatabase(url, mariadb.stop, mariadb.start)
+    finally:
+        mariadb.destroy()
 
 
 def readiness_is(server: ServerProcess, status: int) -> bool:
@@ -53,31 +87,35 @@ def readiness_is(server: ServerProcess, status: int) -> bool:
 
 
 class TestDatabaseOutage:
-    def test_health_codes_and_threads_follow_an_outage_and_the_return(
-        self, proxied_server: ServerProcess, proxy: TcpProxy
+    def test_health_codes_and_threads_follow_a_database_stop_and_restart(
+        self, stoppable_db: StoppableDatabase
     ) -> None:
-        pid = proxied_server.process.pid
-        with proxied_server.channel() as channel:
-            watch = HealthWatch(channel, "")
-            with Load(proxied_server.target, NAMES) as load:
-                time.sleep(1.5)
-                threads_before = thread_count(pid)
+        server = started_server(stoppable_db.url)
+        pid = server.process.pid
+        try:
+            with server.channel() as channel:
+                watch = HealthWatch(channel, "")
+                with Load(server.target, NAMES) as load:
+                    time.sleep(1.5)
+                    threads_before = thread_count(pid)
 
-                proxy.down()
-                down_at = time.monotonic()
-                assert wait_for(lambda: readiness_is(proxied_server, NOT_SERVING), 10) < 10
-                assert health_status(channel, "liveness") == SERVING
-                time.sleep(2)
-                assert health_status(channel, "liveness") == SERVING
+                    stoppable_db.stop()
+                    down_at = time.monotonic()
+                    assert wait_for(lambda: readiness_is(server, NOT_SERVING), 10) < 10
+                    assert health_status(channel, "liveness") == SERVING
+                    time.sleep(2)
+                    assert health_status(channel, "liveness") == SERVING
 
-                proxy.up()
-                up_at = time.monotonic()
-                assert wait_for(lambda: readiness_is(proxied_server, SERVING), 10) < 10
-                wait_for(lambda: find(channel, "KrishnaMohan") == grpc.StatusCode.OK, 10)
-                healed_at = time.monotonic()
-                time.sleep(1)
-            watch.close()
-            threads_after = thread_count(pid)
+                    stoppable_db.start()
+                    up_at = time.monotonic()
+                    assert wait_for(lambda: readiness_is(server, SERVING), 10) < 10
+                    wait_for(lambda: find(channel, "KrishnaMohan") == grpc.StatusCode.OK, 10)
+                    healed_at = time.monotonic()
+                    time.sleep(1)
+                watch.close()
+                threads_after = thread_count(pid)
+        finally:
+            server.close()
 
         during = [o for o in load.outcomes if down_at + 1 <= o.started < up_at]
         assert during, "no calls were made during the outage"
