@@ -9,10 +9,8 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
 
-# Store failures in a row that open the circuit, and how long it then stays open before a
-# trial call (the readiness probe usually closes it sooner).
+# Store failures in a row that open the circuit.
 BREAKER_FAILURES = 3
-BREAKER_RETRY_AFTER_S = 5.0
 
 # Where the embedded default keeps its file when no FINDSVC_DB_URL is given.
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
@@ -33,4 +31,7 @@ def build_repository(
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
     )
-    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, BREAKER_RETRY_AFTER_S))
+    # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
+    # a trial call; the trial is the fallback for when they do not.
+    retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
+    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
