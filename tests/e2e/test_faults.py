@@ -299,25 +299,6 @@ class TestRollingUpdate:
         finally:
             server.close()
 
-
-class TestKeepalive:
-    def test_a_client_pinging_every_second_is_not_sent_away(self, server: ServerProcess) -> None:
-        options = [
-            ("grpc.keepalive_time_ms", 1000),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.http2.max_pings_without_data", 0),
-        ]
-        states: list[grpc.ChannelConnectivity] = []
-        with grpc.insecure_channel(server.target, options=options) as channel:
-            channel.subscribe(states.append, try_to_connect=True)
-            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-            time.sleep(4)  # idle, pinging; a strict server says GOAWAY too_many_pings by now
-            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-        ready_at = states.index(grpc.ChannelConnectivity.READY)
-        assert states[ready_at:] == [grpc.ChannelConnectivity.READY]
-
-
-class TestGraceRunsOut:
     def test_calls_still_running_after_the_grace_are_cut_and_the_exit_is_still_0(
         self, users_db: DatabaseUrl
     ) -> None:
@@ -344,5 +325,67 @@ class TestGraceRunsOut:
             finally:
                 conn.close()  # type: ignore[attr-defined]  # ends the lock
             assert grpc.StatusCode.OK not in in_flight.join()
+        finally:
+            server.close()
+
+
+class TestKilledConnections:
+    def test_the_call_after_the_database_killed_every_connection_succeeds(
+        self, server: ServerProcess, users_db: DatabaseUrl
+    ) -> None:
+        with server.channel() as channel:
+            for _ in range(4):
+                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+            with admin_connection(users_db) as conn, conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM information_schema.processlist"
+                    " WHERE db = %s AND id <> CONNECTION_ID()",
+                    (users_db.database,),
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                for connection_id in ids:
+                    cursor.execute("KILL CONNECTION %s", (connection_id,))
+            assert ids
+            assert [find(channel, "KrishnaMohan") for _ in range(4)] == [grpc.StatusCode.OK] * 4
+
+
+class TestKeepalive:
+    def test_a_client_pinging_every_second_is_not_sent_away(self, server: ServerProcess) -> None:
+        options = [
+            ("grpc.keepalive_time_ms", 1000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+        ]
+        states: list[grpc.ChannelConnectivity] = []
+        with grpc.insecure_channel(server.target, options=options) as channel:
+            channel.subscribe(states.append, try_to_connect=True)
+            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+            time.sleep(4)  # idle, pinging; a strict server says GOAWAY too_many_pings by now
+            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+        ready_at = states.index(grpc.ChannelConnectivity.READY)
+        assert states[ready_at:] == [grpc.ChannelConnectivity.READY]
+
+    def test_connections_past_their_maximum_age_are_closed_and_calls_go_on(
+        self, users_db: DatabaseUrl
+    ) -> None:
+        server = ServerProcess(
+            {
+                "FINDSVC_DB_URL": url_string(users_db),
+                "FINDSVC_MAX_CONNECTION_AGE_S": "1",
+                "FINDSVC_MAX_CONNECTION_AGE_GRACE_S": "1",
+            }
+        )
+        states: list[grpc.ChannelConnectivity] = []
+        try:
+            server.wait_health()
+            with server.channel() as channel:
+                channel.subscribe(states.append, try_to_connect=True)
+                codes = []
+                for _ in range(10):  # about 3 s of calls on one channel
+                    codes.append(find(channel, "KrishnaMohan"))
+                    time.sleep(0.3)
+            assert codes == [grpc.StatusCode.OK] * 10
+            # A new connection was made: where a load balancer would pick a pod again.
+            assert states.count(grpc.ChannelConnectivity.READY) >= 2
         finally:
             server.close()
