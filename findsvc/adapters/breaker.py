@@ -121,6 +121,8 @@ class BreakerRepository(Generic[R]):
         self.inner.close()
 
     def __getattr__(self, attribute: str) -> Any:
+        if attribute in ("inner", "breaker"):  # not set yet: copying or unpickling
+            raise AttributeError(attribute)
         value = getattr(self.inner, attribute)
         if attribute.startswith("_") or not callable(value):
             return value
