@@ -57,11 +57,11 @@ class MySqlUserRepository:
         self._query_timeout_s = query_timeout_s
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        # Called inside _fetch_one's deadline scope: connecting spends the same budget.
-        left = _seconds_left()
-        connect_timeout = min(self._connect_args["connect_timeout"], left)
+        # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
+        # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
+        timeout = min(self._connect_args["connect_timeout"], _seconds_left())
         return pymysql.connect(
-            **{**self._connect_args, "connect_timeout": connect_timeout, "read_timeout": left}
+            **{**self._connect_args, "connect_timeout": timeout, "read_timeout": timeout}
         )
 
     def get(self, name: Name) -> User:

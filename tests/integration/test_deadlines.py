@@ -42,9 +42,9 @@ def table_locked(url: DatabaseUrl) -> Iterator[None]:
 
 @contextmanager
 def repository(
-    url: DatabaseUrl, pool_size: int = 2, cap_s: float = 5.0
+    url: DatabaseUrl, pool_size: int = 2, cap_s: float = 5.0, connect_s: float = 2.0
 ) -> Iterator[MySqlUserRepository]:
-    repo = MySqlUserRepository(url, url.password, pool_size, 2.0, cap_s)
+    repo = MySqlUserRepository(url, url.password, pool_size, connect_s, cap_s)
     try:
         yield repo
     finally:
@@ -120,6 +120,16 @@ class TestAnUnreachableDatabase:
         with repository(replace(seeded, host="127.0.0.1", port=proxy.port)) as repo:
             error, elapsed = timed_get(repo, within_s=0.5)
         assert isinstance(error, RepositoryTimeout)
+        assert elapsed < 1.5
+
+    def test_a_handshake_that_never_comes_is_bounded_by_the_connect_timeout(
+        self, seeded: DatabaseUrl, proxy: TcpProxy
+    ) -> None:
+        proxy.hang()
+        url = replace(seeded, host="127.0.0.1", port=proxy.port)
+        with repository(url, cap_s=5.0, connect_s=0.5) as repo:
+            error, elapsed = timed_get(repo)
+        assert not isinstance(error, RepositoryTimeout)  # the store failed, not our budget
         assert elapsed < 1.5
 
     def test_a_stopped_server_is_unavailable_at_once_and_healed_on_its_return(
