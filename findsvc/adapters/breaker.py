@@ -112,8 +112,9 @@ class BreakerRepository(Generic[R]):
     def ping(self) -> None:
         try:
             self.inner.ping()
-        except RepositoryUnavailable:
-            self.breaker.trip()
+        except RepositoryUnavailable as error:
+            if _blames_store(error):
+                self.breaker.trip()
             raise
         self.breaker.succeeded()
 
@@ -137,14 +138,11 @@ class BreakerRepository(Generic[R]):
             raise RepositoryUnavailable("database unavailable (circuit open)")
         try:
             result = method(*args, **kwargs)
-        except RepositoryTimeout as error:
-            if error.set_by_caller:
-                self.breaker.released()
-            else:
+        except RepositoryUnavailable as error:
+            if _blames_store(error):
                 self.breaker.failed()
-            raise
-        except RepositoryUnavailable:
-            self.breaker.failed()
+            else:
+                self.breaker.released()
             raise
         except DomainError:  # not found, or a corrupt row: the store did answer
             self.breaker.succeeded()
@@ -154,3 +152,7 @@ class BreakerRepository(Generic[R]):
             raise
         self.breaker.succeeded()
         return result
+
+
+def _blames_store(error: RepositoryUnavailable) -> bool:
+    return not isinstance(error, RepositoryTimeout) or error.blames_store

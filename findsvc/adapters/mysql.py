@@ -97,11 +97,15 @@ class MySqlUserRepository:
                     row: tuple[Any, ...] | None = cursor.fetchone()
                     return row
             except PoolExhausted:
-                raise _timeout("no database connection free in time", budget) from None
+                raise _timeout(
+                    "no database connection free in time", budget, in_store=False
+                ) from None
             except (*_CONNECTION_ERRORS, pymysql.err.MySQLError) as error:
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
-                    raise _timeout("database did not answer in time", budget) from None
+                    raise _timeout(
+                        "database did not answer in time", budget, in_store=True
+                    ) from None
                 if attempt == 1 and reused and isinstance(error, _CONNECTION_ERRORS):
                     continue
                 log.warning("database unavailable: %s", _describe(error))
@@ -148,7 +152,9 @@ def _limit_socket_waits(conn: pymysql.connections.Connection[Any], seconds: floa
     conn._write_timeout = seconds  # type: ignore[attr-defined]
 
 
-def _timeout(message: str, budget: deadline.Deadline) -> RepositoryTimeout:
-    if not budget.set_by_caller:  # a caller's short deadline says nothing about the database
+def _timeout(message: str, budget: deadline.Deadline, in_store: bool) -> RepositoryTimeout:
+    # A caller's short deadline, or a busy pool, says nothing about the database.
+    blames_store = in_store and not budget.set_by_caller
+    if blames_store:
         log.warning("database timeout: %s", message)
-    return RepositoryTimeout(message, set_by_caller=budget.set_by_caller)
+    return RepositoryTimeout(message, blames_store=blames_store)

@@ -25,7 +25,8 @@ class RepositoryUnavailable(Exception):
 class RepositoryTimeout(RepositoryUnavailable):
     """The store did not answer within the call's time budget."""
 
-    def __init__(self, message: str, *, set_by_caller: bool) -> None:
+    def __init__(self, message: str, *, blames_store: bool) -> None:
         super().__init__(message)
-        # True when the caller's own deadline ran out: no sign that the store is unwell.
-        self.set_by_caller = set_by_caller
+        # False when the caller's own deadline ran out, or all our connections were busy:
+        # no sign that the store is unwell.
+        self.blames_store = blames_store

@@ -8,13 +8,16 @@ from collections.abc import Callable
 
 from grpc_health.v1 import health, health_pb2
 
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.deadline import deadline_in
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "glarimy.ums.find.v1.FindService"
 READINESS_NAMES = ("", SERVICE_NAME)
 LIVENESS_NAME = "liveness"
+
+MIN_CHECK_BUDGET_S = 1.0
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -43,8 +46,14 @@ class Readiness:
 
     def check(self) -> None:
         try:
-            self._ping()
+            # A database slower than the check interval is not ready: the verdict comes in time.
+            with deadline_in(max(MIN_CHECK_BUDGET_S, self._interval_s)):
+                self._ping()
             up = True
+        except RepositoryTimeout as error:
+            if not error.blames_store:
+                return  # every connection busy serving calls: no verdict this time
+            up = False
         except RepositoryUnavailable:
             up = False
         if up != self.database_up:

@@ -69,14 +69,14 @@ class TestABlockedQuery:
         with repository(seeded) as repo, table_locked(seeded):
             error, elapsed = timed_get(repo, within_s=0.5)
         assert isinstance(error, RepositoryTimeout)
-        assert error.set_by_caller
+        assert not error.blames_store
         assert 0.4 < elapsed < 1.5
 
     def test_ends_at_our_cap_when_the_caller_set_no_deadline(self, seeded: DatabaseUrl) -> None:
         with repository(seeded, cap_s=0.5) as repo, table_locked(seeded):
             error, elapsed = timed_get(repo)
         assert isinstance(error, RepositoryTimeout)
-        assert not error.set_by_caller
+        assert error.blames_store
         assert 0.4 < elapsed < 1.5
 
     def test_leaves_its_connection_closed_and_the_next_call_succeeds(
@@ -102,8 +102,20 @@ class TestThePoolWait:
                 error, elapsed = timed_get(repo, within_s=0.3)
             holder.join(timeout=5)
         assert isinstance(error, RepositoryTimeout)
+        assert not error.blames_store  # our pool was busy; the database was fine
         assert elapsed < 1.0
         assert [user.name for user in results] == [KRISHNA]
+
+    def test_running_out_on_it_is_not_blamed_on_the_database(self, seeded: DatabaseUrl) -> None:
+        with repository(seeded, pool_size=1) as repo:
+            with table_locked(seeded):
+                holder = threading.Thread(target=repo.get, args=(KRISHNA,))
+                holder.start()
+                time.sleep(0.3)
+                with deadline_in(0.3), pytest.raises(RepositoryTimeout) as raised:
+                    repo.ping()  # as the readiness check does: our own budget, not a caller's
+            holder.join(timeout=5)
+        assert not raised.value.blames_store
 
 
 class TestAnUnreachableDatabase:

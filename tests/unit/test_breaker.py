@@ -91,17 +91,17 @@ class TestClosed:
         fail_times(guarded, 2)
         assert not guarded.breaker.is_open
 
-    def test_a_callers_own_deadline_is_not_held_against_the_store(
+    def test_a_callers_deadline_or_a_busy_pool_is_not_held_against_the_store(
         self, guarded: BreakerRepository[FakeStore], store: FakeStore
     ) -> None:
-        store.failure = RepositoryTimeout("slow", set_by_caller=True)
+        store.failure = RepositoryTimeout("slow", blames_store=False)
         fail_times(guarded, 10)
         assert not guarded.breaker.is_open
 
     def test_timeouts_at_our_own_cap_count_as_failures(
         self, guarded: BreakerRepository[FakeStore], store: FakeStore
     ) -> None:
-        store.failure = RepositoryTimeout("hung", set_by_caller=False)
+        store.failure = RepositoryTimeout("hung", blames_store=True)
         fail_times(guarded, 3)
         assert guarded.breaker.is_open
 
@@ -133,6 +133,14 @@ class TestOpen:
         with pytest.raises(RepositoryUnavailable):
             guarded.ping()
         assert guarded.breaker.is_open
+
+    def test_a_probe_that_found_every_connection_busy_opens_nothing(
+        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+    ) -> None:
+        store.failure = RepositoryTimeout("no connection free", blames_store=False)
+        with pytest.raises(RepositoryUnavailable):
+            guarded.ping()
+        assert not guarded.breaker.is_open
 
     def test_a_successful_probe_closes_it(
         self, guarded: BreakerRepository[FakeStore], store: FakeStore
