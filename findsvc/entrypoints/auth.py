@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 
-from findsvc.config import ConfigError
+from findsvc.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,16 @@ def _refuse(_request: Any, context: grpc.ServicerContext) -> Any:
 
 
 _REFUSED = grpc.unary_unary_rpc_method_handler(_refuse)
+
+
+def token_auth(settings: Settings) -> list[grpc.ServerInterceptor[Any, Any]]:
+    """The interceptor when FINDSVC_AUTH_TOKENS_FILE is set; none otherwise."""
+    if settings.auth_tokens_file is None:
+        return []
+    auth = TokenAuth(TokenFile(settings.auth_tokens_file))
+    if settings.tls_cert is None:
+        log.warning("bearer tokens over plaintext: use TLS, or a mesh that encrypts for you")
+    return [auth]
 
 
 class TokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Any, Protocol
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
-from findsvc.entrypoints.auth import TokenAuth, TokenFile
+from findsvc.entrypoints.auth import token_auth
 from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
@@ -47,11 +47,6 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
-def server_interceptors(settings: Settings) -> list[grpc.ServerInterceptor[Any, Any]]:
-    auth = [TokenAuth(TokenFile(settings.auth_tokens_file))] if settings.auth_tokens_file else []
-    return [*auth, CallLimits()]
-
-
 class FindServer:
     """A started server; `wait()` blocks until it has stopped."""
 
@@ -60,7 +55,7 @@ class FindServer:
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             options=server_options(settings),
-            interceptors=server_interceptors(settings),
+            interceptors=[*token_auth(settings), CallLimits()],
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
