@@ -258,7 +258,7 @@ class TestRollingUpdate:
         server = ServerProcess(
             {
                 "FINDSVC_DB_URL": url_string(users_db),
-                "FINDSVC_DRAIN_S": "2",
+                "FINDSVC_DRAIN_S": "3",
                 "FINDSVC_GRACE_S": "20",
                 "FINDSVC_DB_TIMEOUT_S": "20",
                 "FINDSVC_HEALTH_INTERVAL_S": "60",
@@ -268,20 +268,23 @@ class TestRollingUpdate:
             server.wait_health()
             conn, _ = lock_users_table(users_db)
             in_flight = CallsInFlight(server.target)
+            while_draining = CallsInFlight(server.target)  # a client that connects only now
             try:
                 in_flight.start(4)
                 wait_for(lambda: finds_waiting_on_the_lock(users_db) == 4, 10)
                 server.process.send_signal(signal.SIGTERM)
+                signalled_at = time.monotonic()
                 assert wait_for(lambda: readiness_is(server, NOT_SERVING), 1) < 1
-                in_flight.start(2)  # endpoints still point here while draining
-                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 6, 2)
-                time.sleep(2.5)  # past the drain: no new calls now
+                while_draining.start(2)  # endpoints still point here while draining
+                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 6, 2.5)
+                time.sleep(signalled_at + 4 - time.monotonic())  # past the drain
                 with grpc.insecure_channel(server.target) as late:
                     assert find(late, "KrishnaMohan", timeout_s=2) == grpc.StatusCode.UNAVAILABLE
                 assert server.process.poll() is None  # the accepted calls are still running
             finally:
                 conn.close()  # type: ignore[attr-defined]  # ends the lock
-            assert in_flight.join() == [grpc.StatusCode.OK] * 6
+            assert in_flight.join() == [grpc.StatusCode.OK] * 4
+            assert while_draining.join() == [grpc.StatusCode.OK] * 2
             assert server.process.wait(timeout=10) == 0
         finally:
             server.close()
