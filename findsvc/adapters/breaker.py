@@ -1,11 +1,12 @@
 """A circuit breaker in front of a repository: while the store is down, calls fail at once.
 
 Without it, every call during an outage would spend a worker thread on a connect timeout.
-Closed: calls go through, and `failure_threshold` store failures in a row open the circuit.
+Closed: calls go through, and `failure_threshold` store failures in a row open the circuit
+(a caller's own deadline running out, or a busy connection pool, is no store failure).
 Open: calls raise RepositoryUnavailable without touching the store. The readiness probe
 (`ping`) always reaches the store; its success closes the circuit and its failure opens it,
-so the breaker and readiness agree. Should the probe not run, one trial call goes through
-every `retry_after_s` (half-open) and closes the circuit when the store answers.
+so the breaker and readiness agree. Should no probe fail or succeed for `retry_after_s`, one
+trial call goes through (half-open) and closes the circuit when the store answers.
 """
 
 from __future__ import annotations
