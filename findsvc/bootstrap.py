@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
+
+# Store failures in a row that open the circuit.
+BREAKER_FAILURES = 3
 
 # Where the embedded default keeps its file when no FINDSVC_DB_URL is given.
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
@@ -15,13 +19,13 @@ DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
 def build_repository(
     settings: Settings, pool_observer: PoolObserver | None = None
-) -> MySqlUserRepository | SqliteUserRepository:
+) -> BreakerRepository[MySqlUserRepository] | SqliteUserRepository:
     url = settings.db_url
     if url is None:
         return SqliteUserRepository(DEFAULT_SQLITE_PATH)
     if url.scheme == "sqlite":
         return SqliteUserRepository(Path(url.path))
-    return MySqlUserRepository(
+    mysql = MySqlUserRepository(
         url,
         password=settings.db_password,
         pool_size=settings.db_pool_size,
@@ -29,3 +33,7 @@ def build_repository(
         query_timeout_s=settings.db_timeout_s,
         pool_observer=pool_observer,
     )
+    # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
+    # a trial call; the trial is the fallback for when they do not.
+    retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
+    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))

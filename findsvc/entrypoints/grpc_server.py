@@ -18,8 +18,11 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
+from findsvc.entrypoints.auth import token_auth
+from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
+from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,9 @@ class FindServer:
         self._settings = settings
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-            interceptors=list(interceptors),
             options=server_options(settings),
+            # Outermost first: telemetry sees every call, refused ones included.
+            interceptors=[*interceptors, *token_auth(settings), CallLimits()],
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
@@ -74,7 +78,7 @@ class FindServer:
                 self._server,
             )
         self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
-        self.port = self._server.add_insecure_port(settings.listen_address)
+        self.port = add_listening_port(self._server, settings)
         self._stopping = threading.Event()
 
     def start(self) -> None:
