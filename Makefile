@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_CLIENT := clients/node
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+IMAGE ?= findsvc:1.0.0
+DOCKER ?= docker
 
 .PHONY: run test lint unit integration e2e proto bench breaking image k8s clean
 
@@ -34,12 +36,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/buf lint
+	$(BIN)/hadolint Dockerfile
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 test: lint breaking $(NODE_STAMP)
-	$(BIN)/python tests/support/ensure_mariadb.py
+	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/pytest
 
 # The contract only grows: see protos/breaking.py for what it is compared with.
@@ -54,8 +57,21 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 # findsvc against the naive reference and the transport ceiling; knobs in bench/__main__.py.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python tests/support/ensure_mariadb.py
+	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/python -m bench
+
+image:
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no container engine answers '$(DOCKER) info'; run it where Docker runs (or DOCKER=podman)" >&2; exit 1; }
+	$(DOCKER) build --tag $(IMAGE) $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) .
+
+# Renders every overlay into build/k8s/ (what `kubectl apply -k` would send).
+k8s:
+	@mkdir -p build/k8s
+	@for overlay in k8s/overlays/*/; do \
+		name=$$(basename $$overlay); \
+		kubectl kustomize $$overlay > build/k8s/$$name.yaml || exit 1; \
+		echo "build/k8s/$$name.yaml"; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules

@@ -3,42 +3,60 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
+from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.adapters.caching import CachingRepository
 from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
+
+# Store failures in a row that open the circuit.
+BREAKER_FAILURES = 3
 
 # Where the embedded default keeps its file when no FINDSVC_DB_URL is given.
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
 
-def build_repository(settings: Settings) -> MySqlUserRepository | SqliteUserRepository:
+def build_repository(
+    settings: Settings, pool_observer: PoolObserver | None = None
+) -> BreakerRepository[MySqlUserRepository] | SqliteUserRepository:
     url = settings.db_url
     if url is None:
         return SqliteUserRepository(DEFAULT_SQLITE_PATH)
     if url.scheme == "sqlite":
         return SqliteUserRepository(Path(url.path))
-    return MySqlUserRepository(
+    mysql = MySqlUserRepository(
         url,
         password=settings.db_password,
         pool_size=settings.db_pool_size,
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
+        pool_observer=pool_observer,
     )
+    # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
+    # a trial call; the trial is the fallback for when they do not.
+    retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
+    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
 
 
-def build_serving_repository(settings: Settings) -> CheckedRepository:
+def build_serving_repository(
+    settings: Settings, pool_observer: PoolObserver | None = None
+) -> CheckedRepository:
     """The repository `serve` uses: the store, coalesced under load, cached when configured.
 
     Coalescing starts when every pooled connection is busy: lookups arriving then queue and
     share the next query. So FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
     """
-    store = build_repository(settings)
+    store = build_repository(settings, pool_observer)
     users: CheckedRepository = store
-    if isinstance(store, MySqlUserRepository):
-        users = CoalescingRepository(store, max_in_flight=settings.db_pool_size)
+    if not isinstance(store, SqliteUserRepository):
+        # The breaker forwards get_many (and any new method) through its __getattr__.
+        users = CoalescingRepository(
+            cast(CheckedRepository, store), max_in_flight=settings.db_pool_size
+        )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
             users, settings.cache_ttl_s, settings.cache_size, settings.cache_negative_ttl_s

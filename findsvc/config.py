@@ -201,6 +201,7 @@ OPTIONS: tuple[_Option, ...] = (
     _Option("cache_ttl_s", _seconds, "seconds", "cache found users this long (0: off)"),
     _Option("cache_size", _positive_int, "a whole number >= 1", "cache entries at most"),
     _Option("cache_negative_ttl_s", _seconds, "seconds", "cache NOT_FOUND this long"),
+    _Option("tracing", _flag, "0 or 1", "OpenTelemetry tracing over OTLP (the otel extra)"),
 )
 
 
@@ -234,6 +235,7 @@ class Settings:
     cache_ttl_s: float = 0.0
     cache_size: int = 10000
     cache_negative_ttl_s: float = 0.0
+    tracing: bool = False
 
     @property
     def db_password(self) -> str | None:

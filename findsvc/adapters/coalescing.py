@@ -9,12 +9,14 @@ trip, a result set, the GIL hand-offs) is what costs under load, and batching sh
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Sequence
 from typing import Protocol
 
+from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryUnavailable, UserRepository
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable, UserRepository
 
 # Past this, a queued lookup whose batch has not started gives up (the store is stuck).
 DEFAULT_QUEUE_WAIT_S = 10.0
@@ -69,13 +71,16 @@ class CoalescingRepository:
                 return self._inner.get(name)
             finally:
                 self._hand_over()
-        if not waiter.done.acquire(timeout=self._queue_wait_s):
+        # Queued, a lookup still keeps its caller's deadline.
+        budget = deadline.current()
+        wait_s = min(self._queue_wait_s, budget.remaining_s()) if budget else self._queue_wait_s
+        if not waiter.done.acquire(timeout=wait_s):
             with self._lock:
                 queued = waiter in self._queue
                 if queued:
                     self._queue.remove(waiter)
             if queued:
-                raise RepositoryUnavailable("the database is not answering in time")
+                raise RepositoryTimeout("no database query free in time", blames_store=False)
             waiter.done.acquire()  # its batch is running: it ends under the store's timeouts
         if waiter.batch is not None:
             self._run(waiter.batch)
@@ -92,12 +97,15 @@ class CoalescingRepository:
 
     def _run(self, batch: list[_Waiter]) -> None:
         try:
-            lookups = self._inner.get_many([waiter.name for waiter in batch])
+            # The batch serves many callers: not this thread's caller's deadline but the
+            # store's own cap bounds it (an empty context carries no deadline).
+            names = [waiter.name for waiter in batch]
+            lookups = contextvars.Context().run(self._inner.get_many, names)
             for waiter, lookup in zip(batch, lookups, strict=True):
                 waiter.outcome = lookup
-        except RepositoryUnavailable:
+        except RepositoryUnavailable as error:
             for waiter in batch:
-                waiter.outcome = RepositoryUnavailable("database unavailable")
+                waiter.outcome = _copy(error)
         finally:
             with self._lock:
                 self.batches += 1
@@ -119,6 +127,13 @@ class CoalescingRepository:
         leader = batch[0]
         leader.batch = batch
         leader.done.release()
+
+
+def _copy(error: RepositoryUnavailable) -> RepositoryUnavailable:
+    """One exception object per thread: raising a shared one would mix their tracebacks."""
+    if isinstance(error, RepositoryTimeout):
+        return RepositoryTimeout(str(error), blames_store=error.blames_store)
+    return RepositoryUnavailable(str(error))
 
 
 def _result(outcome: Lookup | RepositoryUnavailable | None) -> User:

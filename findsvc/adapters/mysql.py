@@ -12,11 +12,12 @@ import pymysql
 import pymysql.cursors
 
 from findsvc.adapters.batch import distinct_values, find_many_sql, lookups_from_rows
-from findsvc.adapters.pool import ConnectionPool, PoolExhausted
+from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.rows import user_from_row
 from findsvc.config import DatabaseUrl
+from findsvc.domain import deadline
 from findsvc.domain.model import Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class MySqlUserRepository:
         pool_size: int,
         connect_timeout_s: float,
         query_timeout_s: float,
+        pool_observer: PoolObserver | None = None,
     ) -> None:
         self._connect_args: dict[str, Any] = {
             "host": url.host,
@@ -52,12 +54,17 @@ class MySqlUserRepository:
             "cursorclass": pymysql.cursors.Cursor,
         }
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
-            self._connect, pool_size
+            self._connect, pool_size, pool_observer
         )
-        self._pool_wait_s = query_timeout_s
+        self._query_timeout_s = query_timeout_s
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        return pymysql.connect(**self._connect_args)
+        # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
+        # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
+        timeout = min(self._connect_args["connect_timeout"], _seconds_left())
+        return pymysql.connect(
+            **{**self._connect_args, "connect_timeout": timeout, "read_timeout": timeout}
+        )
 
     def get(self, name: Name) -> User:
         row = self._fetch_one(FIND_BY_NAME, (name.value,))
@@ -81,20 +88,36 @@ class MySqlUserRepository:
         return rows[0] if rows else None
 
     def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        # The caller's deadline or our cap, whichever ends first, bounds the whole call:
+        # the wait for a pooled connection, connecting, and every socket read and write.
+        with deadline.deadline_in(self._query_timeout_s) as budget:
+            return self._fetch_all_within(sql, args, budget)
+
+    def _fetch_all_within(
+        self, sql: str, args: tuple[Any, ...], budget: deadline.Deadline
+    ) -> list[tuple[Any, ...]]:
         # A pooled connection may have died since its last use (server restart,
         # wait_timeout, KILL): one retry on a fresh connection hides that from callers.
         for attempt in (1, 2):
             reused = False
             try:
                 with (
-                    self._pool.connection(self._pool_wait_s) as (conn, reused),
+                    self._pool.connection(budget.remaining_s()) as (conn, reused),
                     conn.cursor() as cursor,
                 ):
+                    _limit_socket_waits(conn, _seconds_left())
                     cursor.execute(sql, args)
                     return list(cursor.fetchall())
             except PoolExhausted:
-                raise RepositoryUnavailable("no database connection free in time") from None
+                raise _timeout(
+                    "no database connection free in time", budget, in_store=False
+                ) from None
             except (*_CONNECTION_ERRORS, pymysql.err.MySQLError) as error:
+                if budget.expired:
+                    # PyMySQL has closed the connection: a hung query's socket is not reused.
+                    raise _timeout(
+                        "database did not answer in time", budget, in_store=True
+                    ) from None
                 if attempt == 1 and reused and isinstance(error, _CONNECTION_ERRORS):
                     continue
                 log.warning("database unavailable: %s", _describe(error))
@@ -126,3 +149,24 @@ def _describe(error: BaseException) -> str:
     """The MySQL error number and class only: driver messages can quote SQL or data."""
     code = error.args[0] if error.args and isinstance(error.args[0], int) else None
     return f"{type(error).__name__}({code})" if code is not None else type(error).__name__
+
+
+def _seconds_left() -> float:
+    # PyMySQL takes no zero timeout; a spent budget then fails on its first wait.
+    budget = deadline.current()
+    return max(0.001, budget.remaining_s()) if budget is not None else 0.001
+
+
+def _limit_socket_waits(conn: pymysql.connections.Connection[Any], seconds: float) -> None:
+    # PyMySQL applies these before its next socket read or write. Its public timeouts are
+    # fixed at connect, but a pooled connection serves calls with different budgets.
+    conn._read_timeout = seconds  # type: ignore[attr-defined]
+    conn._write_timeout = seconds  # type: ignore[attr-defined]
+
+
+def _timeout(message: str, budget: deadline.Deadline, in_store: bool) -> RepositoryTimeout:
+    # A caller's short deadline, or a busy pool, says nothing about the database.
+    blames_store = in_store and not budget.set_by_caller
+    if blames_store:
+        log.warning("database timeout: %s", message)
+    return RepositoryTimeout(message, blames_store=blames_store)

@@ -32,3 +32,13 @@ class UserRepository(Protocol):
 
 class RepositoryUnavailable(Exception):
     """The store cannot be reached now; a later call may succeed."""
+
+
+class RepositoryTimeout(RepositoryUnavailable):
+    """The store did not answer within the call's time budget."""
+
+    def __init__(self, message: str, *, blames_store: bool) -> None:
+        super().__init__(message)
+        # False when the caller's own deadline ran out, or all our connections were busy:
+        # no sign that the store is unwell.
+        self.blames_store = blames_store

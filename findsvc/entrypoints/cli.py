@@ -12,6 +12,7 @@ from pathlib import Path
 
 from findsvc import bootstrap
 from findsvc.adapters.demo import DEMO_USERS
+from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import ConfigError, Settings, add_flags, load
 from findsvc.entrypoints import logs, supervisor
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "find":
             return _find(args)
+        if args.command == "db" and args.db_command == "grant":
+            return _grant(args.user, args.host, args.database, args.password_file)
         settings = load(os.environ, vars(args))
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
@@ -44,15 +47,38 @@ def _serve(settings: Settings) -> int:
 
 
 def _serve_one(settings: Settings) -> int:
-    users = bootstrap.build_serving_repository(settings)
+    # Imported here, not at the top: prometheus-client picks its multiprocess mode when first
+    # imported, and the supervisor sets PROMETHEUS_MULTIPROC_DIR before forking the children.
+    from findsvc.entrypoints.telemetry import Telemetry
+
     try:
-        server = FindServer(settings, users)
+        telemetry = Telemetry(settings)
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    users = bootstrap.build_serving_repository(settings, pool_observer=telemetry.metrics)
+    try:
+        server = FindServer(settings, users, telemetry.interceptors)
     except RuntimeError:
         print(f"findsvc: cannot listen on {settings.listen_address}", file=sys.stderr)
         return EXIT_CONFIG
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
+            telemetry.start(lambda: server.readiness.database_up)
+    except OSError:
+        print(f"findsvc: cannot serve metrics on port {settings.metrics_port}", file=sys.stderr)
+        return EXIT_CONFIG
     serve_until_signalled(server)
     users.close()
-    return 0
+    telemetry.close()
+    # Calls cut at the end of the grace may still hold worker threads in a DB wait; the
+    # interpreter would join them at exit. The drain and grace are the promise: exit now.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def _find(args: argparse.Namespace) -> int:
@@ -101,6 +127,19 @@ def _db(command: str, settings: Settings, demo: bool) -> int:
     return 0
 
 
+def _grant(user: str, host: str, database: str, password_file: str | None) -> int:
+    try:
+        password = None
+        if password_file is not None:
+            password = Path(password_file).read_text(encoding="utf-8").rstrip("\r\n")
+        print(read_only_account_sql(user, host, database, password), end="")
+    except (BadGrant, OSError) as error:
+        reason = str(error) if isinstance(error, BadGrant) else "cannot read --password-file"
+        print(f"findsvc db grant: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="findsvc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +163,11 @@ def _parser() -> argparse.ArgumentParser:
     seed = db_commands.add_parser("seed", help="create the table and load users")
     seed.add_argument("--demo", action="store_true", required=True, help="load the demo users")
     add_flags(seed)
+    grant = db_commands.add_parser("grant", help="print the SQL for a read-only DB account")
+    grant.add_argument("user", help="the account findsvc will connect as")
+    grant.add_argument("--host", default="%", help="where it may connect from (default: %%)")
+    grant.add_argument("--database", default="glarimy", help="the AddService's database")
+    grant.add_argument("--password-file", help="put this file's password in the SQL")
     return parser
 
 

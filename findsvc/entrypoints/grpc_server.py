@@ -7,9 +7,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,8 +18,11 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
+from findsvc.entrypoints.auth import token_auth
+from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
+from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -47,11 +51,18 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 class FindServer:
     """A started server; `wait()` blocks until it has stopped."""
 
-    def __init__(self, settings: Settings, users: CheckedRepository) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        users: CheckedRepository,
+        interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
+    ) -> None:
         self._settings = settings
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             options=server_options(settings),
+            # Outermost first: telemetry sees every call, refused ones included.
+            interceptors=[*interceptors, *token_auth(settings), CallLimits()],
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
@@ -67,7 +78,7 @@ class FindServer:
                 self._server,
             )
         self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
-        self.port = self._server.add_insecure_port(settings.listen_address)
+        self.port = add_listening_port(self._server, settings)
         self._stopping = threading.Event()
 
     def start(self) -> None:

@@ -11,7 +11,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from findsvc.domain.model import CorruptUserRecord, InvalidName, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable, UserRepository
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable, UserRepository
 from findsvc.service_layer.find_user import find_user
 from findsvc.service_layer.find_users import (
     MAX_NAMES,
@@ -39,6 +39,10 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
             context.abort_with_status(bad_name_status(error.reason))
         except UserNotFound as error:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no user named {error.name.value!r}")
+        except RepositoryTimeout:
+            context.abort(
+                grpc.StatusCode.DEADLINE_EXCEEDED, "the user database did not answer in time"
+            )
         except RepositoryUnavailable:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")
         except CorruptUserRecord as error:
@@ -58,6 +62,10 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
         except InvalidNameInBatch as error:
             context.abort_with_status(
                 bad_request_status(f"names[{error.index}]", f"name {error.reason}")
+            )
+        except RepositoryTimeout:
+            context.abort(
+                grpc.StatusCode.DEADLINE_EXCEEDED, "the user database did not answer in time"
             )
         except RepositoryUnavailable:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")

@@ -8,13 +8,16 @@ from collections.abc import Callable
 
 from grpc_health.v1 import health, health_pb2
 
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.deadline import deadline_in
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "glarimy.ums.find.v1.FindService"
 READINESS_NAMES = ("", SERVICE_NAME)
 LIVENESS_NAME = "liveness"
+
+MIN_CHECK_BUDGET_S = 1.0
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -31,6 +34,7 @@ class Readiness:
         self._interval_s = interval_s
         self._stopped = threading.Event()
         self._draining = False
+        self._publish_lock = threading.Lock()  # a check never overwrites drain's NOT_SERVING
         self._thread = threading.Thread(target=self._run, name="readiness", daemon=True)
         self.database_up = False
         servicer.set(LIVENESS_NAME, SERVING)
@@ -42,20 +46,28 @@ class Readiness:
 
     def check(self) -> None:
         try:
-            self._ping()
+            # A database slower than the check interval is not ready: the verdict comes in time.
+            with deadline_in(max(MIN_CHECK_BUDGET_S, self._interval_s)):
+                self._ping()
             up = True
+        except RepositoryTimeout as error:
+            if not error.blames_store:
+                return  # every connection busy serving calls: no verdict this time
+            up = False
         except RepositoryUnavailable:
             up = False
         if up != self.database_up:
             log.info("database %s", "reachable" if up else "unreachable")
         self.database_up = up
-        if not self._draining:
-            self._publish(SERVING if up else NOT_SERVING)
+        with self._publish_lock:
+            if not self._draining:
+                self._publish(SERVING if up else NOT_SERVING)
 
     def drain(self) -> None:
         """From now on the pod is leaving: never ready again."""
-        self._draining = True
-        self._publish(NOT_SERVING)
+        with self._publish_lock:
+            self._draining = True
+            self._publish(NOT_SERVING)
 
     def stop(self) -> None:
         self._stopped.set()

@@ -9,9 +9,11 @@ Python serves one call at a time per process (the GIL); more cores need more pro
   down (exit 1, or the child's own code, e.g. 2 for a port it cannot bind): Kubernetes
   restarts the pod, rather than it limping on with fewer processes.
 - Metrics: before forking, PROMETHEUS_MULTIPROC_DIR is pointed at a fresh temp dir (unless
-  set), so that prometheus-client in every child writes its samples there. The metrics module
-  must then serve /metrics from a registry with a MultiProcessCollector (any process can read
-  all the files), and call multiprocess.mark_process_dead(pid) for a child that is gone.
+  set), so that prometheus-client in every child (imported there only after the fork) writes
+  its samples there. The children serve no /metrics; the supervisor serves it on the metrics
+  port from a MultiProcessCollector, which sums (or, for gauges, combines as each gauge's
+  multiprocess_mode says) the samples of all children, and forgets a child that is gone.
+  Not carried over: findsvc_db_up, a function gauge, which multiprocess mode cannot share.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from findsvc.config import Settings
 
@@ -67,8 +70,17 @@ def serve_processes(settings: Settings, serve_one: Callable[[], int]) -> int:
             children.add(pid)
         if stopping:  # signalled while forking: the latest children have not heard
             pass_on(signal.SIGTERM, None)
+        try:
+            metrics_http = _serve_metrics(settings)
+        except OSError:
+            print(f"findsvc: cannot serve metrics on port {settings.metrics_port}", file=sys.stderr)
+            pass_on(signal.SIGTERM, None)
+            _wait(children, lambda: True, pass_on)
+            return EXIT_CONFIG
         log.info("supervising %d server processes", len(children), extra={"pids": sorted(children)})
-        return _wait(children, lambda: stopping, pass_on)
+        code = _wait(children, lambda: stopping, pass_on)
+        metrics_http.shutdown()
+        return code
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -86,6 +98,7 @@ def _wait(
         except ChildProcessError:
             break
         children.discard(pid)
+        _forget_metrics_of(pid)
         child_code = os.waitstatus_to_exitcode(status)
         if child_code != 0 or not stopping():
             # The first failure decides: a child's config error (2) stays a config error.
@@ -105,6 +118,28 @@ def _multiprocess_metrics_dir() -> str | None:
     path = tempfile.mkdtemp(prefix="findsvc-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     return path
+
+
+def _serve_metrics(settings: Settings) -> Any:
+    """/metrics for all children, in a daemon thread. Raises OSError when the port is taken."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    server, _thread = start_http_server(
+        settings.metrics_port, addr=settings.host.strip("[]"), registry=registry
+    )
+    port = server.server_port
+    log.info("metrics of all server processes on port %d", port, extra={"metrics_port": port})
+    return server
+
+
+def _forget_metrics_of(pid: int) -> None:
+    """A dead child's live gauges (connections in use, say) must not count any more."""
+    from prometheus_client import multiprocess
+
+    with contextlib.suppress(OSError):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def _signal(pid: int, signum: int) -> None:

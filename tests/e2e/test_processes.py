@@ -7,6 +7,7 @@ from pathlib import Path
 import grpc
 
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.metrics import metrics_port, scrape, value
 from tests.support.server import ServerProcess
 
 
@@ -34,6 +35,16 @@ class TestTwoProcesses:
             assert len(children) == 2
             for _ in range(6):
                 assert find_on_a_new_connection(server.target).phone == 9731423166
+            # One /metrics for both processes: every call is counted, whichever served it.
+            handled = value(
+                scrape(metrics_port(server)),
+                "grpc_server_handled_total",
+                grpc_type="unary",
+                grpc_service="glarimy.ums.find.v1.FindService",
+                grpc_method="FindUser",
+                grpc_code="OK",
+            )
+            assert handled == 6
             assert server.terminate() == 0
             assert all(not Path(f"/proc/{child}").exists() for child in children)
         finally:

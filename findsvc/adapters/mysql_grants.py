@@ -1,0 +1,46 @@
+"""The SQL an operator runs to give findsvc its own read-only MySQL account."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from pymysql.converters import escape_string
+
+# Printed instead of a password: unquoted, so the statement fails until it is replaced.
+PASSWORD_PLACEHOLDER = "<PASSWORD>"  # noqa: S105 - a placeholder, not a password
+TABLE = "ums_users"
+
+
+class BadGrant(ValueError):
+    """A user, host or database name that cannot be used: the message is one line."""
+
+
+def _literal(value: str, what: str) -> str:
+    if not value or any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise BadGrant(f"{what} must be non-empty and free of control characters")
+    return "'" + escape_string(value) + "'"
+
+
+def _identifier(value: str, what: str) -> str:
+    if not value or any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise BadGrant(f"{what} must be non-empty and free of control characters")
+    return "`" + value.replace("`", "``") + "`"
+
+
+def read_only_account_sql(user: str, host: str, database: str, password: str | None) -> str:
+    """CREATE USER, set its password, GRANT SELECT on the users table and nothing more."""
+    account = f"{_literal(user, 'the user name')}@{_literal(host, 'the host')}"
+    secret = _literal(password, "the password") if password is not None else PASSWORD_PLACEHOLDER
+    table = f"{_identifier(database, 'the database')}.{_identifier(TABLE, 'the table')}"
+    lines = [f"-- findsvc reads {TABLE} and needs SELECT on it, nothing else."]
+    if password is None:
+        lines += [
+            f"-- Replace {PASSWORD_PLACEHOLDER} with a quoted password from your secret store;",
+            "-- as printed, the statements that set it are refused.",
+        ]
+    lines += [
+        f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {secret};",
+        f"ALTER USER {account} IDENTIFIED BY {secret};",
+        f"GRANT SELECT ON {table} TO {account};",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""Prometheus metrics: every metric object is made here, and served on the metrics port.
+
+The gRPC names and labels are go-grpc-prometheus's, so stock dashboards and alerts work.
+Gauges carry a `multiprocess_mode` for prometheus-client's multiprocess mode; it is ignored
+when one process serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from wsgiref.simple_server import WSGIServer
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+
+# Queries are point lookups on a unique key: most take a millisecond or two.
+DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.grpc_started = Counter(
+            "grpc_server_started",
+            "RPCs started on the server.",
+            GRPC_LABELS,
+            registry=registry,
+        )
+        self.grpc_handled = Counter(
+            "grpc_server_handled",
+            "RPCs completed on the server, by status code.",
+            (*GRPC_LABELS, "grpc_code"),
+            registry=registry,
+        )
+        self.grpc_handling_seconds = Histogram(
+            "grpc_server_handling_seconds",
+            "Time from the start of an RPC to its end on the server, in seconds.",
+            GRPC_LABELS,
+            registry=registry,
+        )
+        self.db_query_seconds = Histogram(
+            "findsvc_db_query_duration_seconds",
+            "Time a pooled DB connection was in use for one query, in seconds.",
+            ("outcome",),
+            buckets=DB_BUCKETS,
+            registry=registry,
+        )
+        self.db_pool_in_use = Gauge(
+            "findsvc_db_pool_connections_in_use",
+            "DB connections checked out of the pool (or being opened) now.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.db_pool_idle = Gauge(
+            "findsvc_db_pool_connections_idle",
+            "Open DB connections waiting in the pool for a query.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.db_up = Gauge(
+            "findsvc_db_up",
+            "1 when the last health check read the users table, else 0.",
+            registry=registry,
+            multiprocess_mode="livemin",
+        )
+
+    def track_database(self, is_up: Callable[[], bool]) -> None:
+        """The DB-up gauge reads the readiness checker's latest answer at scrape time.
+
+        A function gauge is not shared in multiprocess mode: there, set it from each check.
+        """
+        self.db_up.set_function(lambda: 1.0 if is_up() else 0.0)
+
+    # The adapters' PoolObserver protocol: the pool calls these; prometheus stays out of it.
+    def connections_changed(self, in_use: int, idle: int) -> None:
+        self.db_pool_in_use.set(in_use)
+        self.db_pool_idle.set(idle)
+
+    def connection_used(self, seconds: float, ok: bool) -> None:
+        self.db_query_seconds.labels("ok" if ok else "error").observe(seconds)
+
+
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
+    """Serves /metrics in a daemon thread; port 0 picks a free port (see `server_port`).
+
+    Raises OSError when the address cannot be bound.
+    """
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: Prometheus ignores them
+    server, _thread = prometheus_client.start_http_server(
+        port, addr=host.strip("[]"), registry=registry
+    )
+    return server

@@ -1,0 +1,49 @@
+"""Metrics, access logs and tracing, built from Settings and started beside the server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+import grpc
+from prometheus_client import CollectorRegistry
+
+from findsvc.config import Settings
+from findsvc.entrypoints.call_observer import CallObserver
+from findsvc.entrypoints.metrics import Metrics, serve_metrics
+from findsvc.entrypoints.tracing import tracing_interceptors
+
+log = logging.getLogger(__name__)
+
+
+class Telemetry:
+    """Raises ConfigError when tracing is asked for but its extra is not installed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.metrics = Metrics(CollectorRegistry())
+        tracing, self._flush_traces = tracing_interceptors(settings.tracing)
+        # Tracing outermost, so its span covers the metered call.
+        self.interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
+            *tracing,
+            CallObserver(self.metrics),
+        ]
+        self._http: WSGIServer | None = None
+
+    def start(self, database_up: Callable[[], bool]) -> int:
+        """Serves /metrics; returns its port. Raises OSError when the port is taken."""
+        self.metrics.track_database(database_up)
+        self._http = serve_metrics(
+            self.metrics.registry, self._settings.host, self._settings.metrics_port
+        )
+        port = self._http.server_port
+        log.info("metrics on port %d at /metrics", port, extra={"metrics_port": port})
+        return port
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        self._flush_traces()

@@ -1,0 +1,76 @@
+"""A real Java caller, the AddService's language: stubs from our .proto by protoc + grpc-java."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.server import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+JARS = "/usr/share/java/*"
+
+
+@pytest.fixture(scope="module")
+def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Compiles the stubs and FindUserCli.java; returns the classes folder."""
+    out = tmp_path_factory.mktemp("java")
+    well_known = str(files("grpc_tools") / "_proto")
+    subprocess.run(
+        [
+            "protoc",
+            f"-I{ROOT / 'protos'}",
+            f"-I{well_known}",
+            f"--java_out={out}",
+            f"--grpc-java_out={out}",
+            "--plugin=protoc-gen-grpc-java=/usr/bin/grpc_java_plugin",
+            "glarimy/ums/find/v1/find_service.proto",
+        ],
+        check=True,
+    )
+    sources = [str(p) for p in out.rglob("*.java")]
+    classes = out / "classes"
+    subprocess.run(
+        [
+            "javac",
+            "-nowarn",
+            "-cp",
+            JARS,
+            "-d",
+            str(classes),
+            *sources,
+            str(ROOT / "tests" / "e2e" / "java" / "FindUserCli.java"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return classes
+
+
+def call_from_java(classes: Path, server: ServerProcess, name: str) -> str:
+    result = subprocess.run(
+        ["java", "-cp", f"{classes}:{JARS}", "FindUserCli", server.target, name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+class TestJavaClient:
+    def test_a_java_client_finds_the_user(self, java_client: Path, server: ServerProcess) -> None:
+        expected = f"KrishnaMohan 9731423166 {int(KRISHNA_SINCE.timestamp())}"
+        assert call_from_java(java_client, server, "KrishnaMohan") == expected
+
+    @pytest.mark.parametrize(
+        ("name", "code"), [("NobodyByThisName", "NOT_FOUND"), ("short", "INVALID_ARGUMENT")]
+    )
+    def test_a_java_client_gets_the_documented_codes(
+        self, java_client: Path, server: ServerProcess, name: str, code: str
+    ) -> None:
+        assert call_from_java(java_client, server, name) == code

@@ -1,0 +1,190 @@
+"""What Prometheus and a log shipper see of a real `findsvc serve`: metrics and JSON logs."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.mariadb import free_port
+from tests.support.metrics import log_entries, metrics_port, scrape, value
+from tests.support.server import ServerProcess
+
+FIND_USER = {
+    "grpc_type": "unary",
+    "grpc_service": "glarimy.ums.find.v1.FindService",
+    "grpc_method": "FindUser",
+}
+KRISHNA_PHONE = "9731423166"
+
+
+def find(server: ServerProcess, name: str, request_id: str | None = None) -> grpc.StatusCode:
+    metadata = (("x-request-id", request_id),) if request_id else None
+    with server.channel() as channel:
+        stub = find_service_pb2_grpc.FindServiceStub(channel)
+        try:
+            stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=5, metadata=metadata)
+        except grpc.RpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
+
+
+@pytest.fixture(scope="module")
+def observed(users_db_url: str) -> Iterator[ServerProcess]:
+    process = ServerProcess({"FINDSVC_DB_URL": users_db_url})
+    process.wait_health()
+    yield process
+    process.close()
+
+
+@pytest.fixture(scope="module")
+def db_down() -> Iterator[ServerProcess]:
+    """A server whose database does not answer: nothing listens on its port."""
+    process = ServerProcess(
+        {
+            "FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy",
+            "FINDSVC_DB_CONNECT_TIMEOUT_S": "0.5",
+        }
+    )
+    process.wait_health("liveness")
+    yield process
+    process.close()
+
+
+class TestGrpcMetrics:
+    @pytest.mark.parametrize(
+        ("name", "code"),
+        [
+            ("KrishnaMohan", "OK"),
+            ("NobodyByThisName", "NOT_FOUND"),
+            ("short", "INVALID_ARGUMENT"),
+        ],
+    )
+    def test_each_call_is_started_handled_and_timed_with_its_code(
+        self, observed: ServerProcess, name: str, code: str
+    ) -> None:
+        port = metrics_port(observed)
+        before = scrape(port)
+        assert find(observed, name).name == code
+        after = scrape(port)
+        for metric in ("grpc_server_started_total", "grpc_server_handling_seconds_count"):
+            assert value(after, metric, **FIND_USER) - value(before, metric, **FIND_USER) == 1
+        handled = "grpc_server_handled_total"
+        assert (
+            value(after, handled, **FIND_USER, grpc_code=code)
+            - value(before, handled, **FIND_USER, grpc_code=code)
+            == 1
+        )
+
+    def test_a_database_outage_is_counted_as_unavailable(self, db_down: ServerProcess) -> None:
+        assert find(db_down, "KrishnaMohan") == grpc.StatusCode.UNAVAILABLE
+        samples = scrape(metrics_port(db_down))
+        assert value(samples, "grpc_server_handled_total", **FIND_USER, grpc_code="UNAVAILABLE")
+
+    def test_the_kubelets_health_checks_are_counted_too(self, observed: ServerProcess) -> None:
+        with observed.channel() as channel:
+            health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="liveness"), timeout=5
+            )
+        samples = scrape(metrics_port(observed))
+        check = {"grpc_type": "unary", "grpc_service": "grpc.health.v1.Health"}
+        assert value(
+            samples, "grpc_server_handled_total", **check, grpc_method="Check", grpc_code="OK"
+        )
+
+    def test_metrics_are_served_at_the_metrics_path(self, observed: ServerProcess) -> None:
+        url = f"http://127.0.0.1:{metrics_port(observed)}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/plain")
+
+
+class TestDatabaseMetrics:
+    def test_queries_are_timed_and_the_pool_is_seen(self, observed: ServerProcess) -> None:
+        port = metrics_port(observed)
+        before = scrape(port)
+        find(observed, "KrishnaMohan")
+        after = scrape(port)
+        queries = "findsvc_db_query_duration_seconds_count"
+        assert value(after, queries, outcome="ok") > value(before, queries, outcome="ok")
+        assert value(after, "findsvc_db_pool_connections_idle") >= 1
+        assert value(after, "findsvc_db_pool_connections_in_use") == 0
+
+    def test_the_database_is_up_when_its_table_answers(self, observed: ServerProcess) -> None:
+        assert value(scrape(metrics_port(observed)), "findsvc_db_up") == 1
+
+    def test_the_database_is_down_when_it_does_not_answer(self, db_down: ServerProcess) -> None:
+        samples = scrape(metrics_port(db_down))
+        assert ("findsvc_db_up", frozenset()) in samples
+        assert value(samples, "findsvc_db_up") == 0
+
+
+class TestAccessLogs:
+    def test_a_call_is_logged_with_method_code_duration_peer_and_request_id(
+        self, observed: ServerProcess
+    ) -> None:
+        request_id = f"req-{time.monotonic_ns()}"
+        find(observed, "NobodyByThisName", request_id=request_id)
+        entry = wait_for_log(observed, request_id)
+        assert entry["level"] == "INFO"
+        assert entry["method"] == "/glarimy.ums.find.v1.FindService/FindUser"
+        assert entry["code"] == "NOT_FOUND"
+        assert entry["duration_ms"] >= 0
+        assert entry["peer"].startswith("ipv4:127.0.0.1:")
+        assert entry["time"] and entry["message"]
+
+    def test_a_call_without_a_request_id_has_none(self, observed: ServerProcess) -> None:
+        find(observed, "KrishnaMohan")
+        calls = [e for e in log_entries(observed) if e.get("code") == "OK" and "method" in e]
+        assert calls
+        assert all("request_id" not in e or e["request_id"].startswith("req-") for e in calls)
+
+    def test_a_request_id_that_is_not_a_token_is_dropped(self, observed: ServerProcess) -> None:
+        find(observed, "NobodyAtAllHere", request_id="bad id {json}")
+        time.sleep(0.2)
+        assert "bad id" not in observed.logs
+
+    def test_every_line_is_json_with_time_level_and_message(self, observed: ServerProcess) -> None:
+        lines = observed.logs.strip().splitlines()
+        assert lines
+        assert all(line.startswith("{") for line in lines)
+        assert all({"time", "level", "message"} <= entry.keys() for entry in log_entries(observed))
+
+    def test_no_phone_number_is_ever_logged(self, observed: ServerProcess) -> None:
+        assert find(observed, "KrishnaMohan") == grpc.StatusCode.OK
+        assert find(observed, "BrokenPhone1") == grpc.StatusCode.DATA_LOSS
+        time.sleep(0.2)
+        assert KRISHNA_PHONE not in observed.logs
+
+    def test_health_checks_stay_out_of_the_info_log(self, observed: ServerProcess) -> None:
+        observed.wait_health()
+        assert not [e for e in log_entries(observed) if "/grpc.health.v1.Health/" in e["message"]]
+
+
+class TestMetricsPort:
+    def test_a_taken_metrics_port_is_one_line_and_exit_code_2(
+        self, observed: ServerProcess, users_db_url: str
+    ) -> None:
+        taken = str(metrics_port(observed))
+        clash = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_METRICS_PORT": taken})
+        try:
+            assert clash.process.wait(timeout=30) == 2
+            lines = [line for line in clash.logs.splitlines() if not line.startswith("{")]
+            assert lines == [f"findsvc: cannot serve metrics on port {taken}"]
+        finally:
+            clash.close()
+
+
+def wait_for_log(server: ServerProcess, request_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for entry in log_entries(server):
+            if entry.get("request_id") == request_id:
+                return entry
+        time.sleep(0.05)
+    raise AssertionError(f"no access log with {request_id}:\n{server.logs}")

@@ -1,0 +1,307 @@
+"""Who may read users: TLS, mutual TLS, bearer tokens, and a read-only database account."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pymysql
+import pytest
+from grpc_health.v1 import health_pb2
+
+from findsvc.config import DatabaseUrl
+from tests.support.certs import Pki, make_pki
+from tests.support.db import admin_connection, url_string
+from tests.support.load import find, health_status, wait_for
+from tests.support.server import ServerProcess
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+PHONE = "9731423166"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def tls_channel(server: ServerProcess, pki: Pki, client_cert: bool) -> grpc.Channel:
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=pki.ca.read_bytes(),
+        private_key=pki.client_key.read_bytes() if client_cert else None,
+        certificate_chain=pki.client_cert.read_bytes() if client_cert else None,
+    )
+    return grpc.secure_channel(server.target, credentials)
+
+
+@pytest.fixture
+def tls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        {
+            "FINDSVC_DB_URL": users_db_url,
+            "FINDSVC_TLS_CERT": str(pki.server_cert),
+            "FINDSVC_TLS_KEY": str(pki.server_key),
+        }
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        {
+            "FINDSVC_DB_URL": users_db_url,
+            "FINDSVC_TLS_CERT": str(pki.server_cert),
+            "FINDSVC_TLS_KEY": str(pki.server_key),
+            "FINDSVC_TLS_CLIENT_CA": str(pki.ca),
+        }
+    )
+    yield server
+    server.close()
+
+
+class TestTls:
+    def test_a_client_trusting_the_ca_finds_users(
+        self, tls_server: ServerProcess, pki: Pki
+    ) -> None:
+        with tls_channel(tls_server, pki, client_cert=False) as channel:
+            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+
+    def test_a_plaintext_client_gets_nothing(self, tls_server: ServerProcess, pki: Pki) -> None:
+        with tls_channel(tls_server, pki, client_cert=False) as channel:
+            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+        with tls_server.channel() as plaintext:
+            assert find(plaintext, "KrishnaMohan", timeout_s=2) != grpc.StatusCode.OK
+
+    def test_a_renewed_certificate_is_served_without_a_restart(
+        self, users_db_url: str, tmp_path: Path
+    ) -> None:
+        old, new = make_pki(tmp_path / "old"), make_pki(tmp_path / "new", "renewed CA")
+        live_cert, live_key = tmp_path / "tls.crt", tmp_path / "tls.key"
+        live_cert.write_bytes(old.server_cert.read_bytes())
+        live_key.write_bytes(old.server_key.read_bytes())
+        server = ServerProcess(
+            {
+                "FINDSVC_DB_URL": users_db_url,
+                "FINDSVC_TLS_CERT": str(live_cert),
+                "FINDSVC_TLS_KEY": str(live_key),
+            }
+        )
+        try:
+            with tls_channel(server, old, client_cert=False) as channel:
+                wait_for(lambda: health_status(channel, "") == SERVING, 20)
+            for source, live in ((new.server_key, live_key), (new.server_cert, live_cert)):
+                staged = live.with_suffix(".new")
+                staged.write_bytes(source.read_bytes())
+                os.replace(staged, live)  # as a Secret update does: all at once
+            with tls_channel(server, new, client_cert=False) as channel:
+                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+            assert server.process.poll() is None
+        finally:
+            server.close()
+
+    def test_unusable_tls_files_are_one_line_and_exit_code_2(
+        self, users_db_url: str, pki: Pki, tmp_path: Path
+    ) -> None:
+        garbage = tmp_path / "not-a-cert.pem"
+        garbage.write_text("hello\n")
+        server = ServerProcess(
+            {
+                "FINDSVC_DB_URL": users_db_url,
+                "FINDSVC_TLS_CERT": str(garbage),
+                "FINDSVC_TLS_KEY": str(pki.server_key),
+            }
+        )
+        try:
+            assert server.process.wait(timeout=30) == 2
+            lines = server.logs.strip().splitlines()
+            assert len(lines) == 1
+            assert "FINDSVC_TLS_CERT" in lines[0]
+        finally:
+            server.close()
+
+
+class TestMutualTls:
+    def test_a_client_with_a_certificate_from_the_ca_finds_users(
+        self, mtls_server: ServerProcess, pki: Pki
+    ) -> None:
+        with tls_channel(mtls_server, pki, client_cert=True) as channel:
+            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+
+    def test_a_client_without_a_certificate_is_refused(
+        self, mtls_server: ServerProcess, pki: Pki
+    ) -> None:
+        with tls_channel(mtls_server, pki, client_cert=True) as channel:
+            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+        with tls_channel(mtls_server, pki, client_cert=False) as channel:
+            assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
+
+    def test_a_client_with_a_certificate_from_another_ca_is_refused(
+        self, mtls_server: ServerProcess, pki: Pki, tmp_path: Path
+    ) -> None:
+        stranger = make_pki(tmp_path, "some other CA")
+        with tls_channel(mtls_server, pki, client_cert=True) as channel:
+            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=pki.ca.read_bytes(),
+            private_key=stranger.client_key.read_bytes(),
+            certificate_chain=stranger.client_cert.read_bytes(),
+        )
+        with grpc.secure_channel(mtls_server.target, credentials) as channel:
+            assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
+
+
+def with_token(token: str) -> grpc.CallCredentials:
+    return grpc.access_token_call_credentials(token)
+
+
+@pytest.fixture
+def tokens_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tokens"
+    path.write_text(f"# one token a line\n{secrets.token_urlsafe(24)}\n\n")
+    return path
+
+
+@pytest.fixture
+def token_server(users_db_url: str, tokens_file: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file)}
+    )
+    server.wait_health()  # health stays open: no token needed
+    yield server
+    server.close()
+
+
+def find_with_metadata(server: ServerProcess, metadata: tuple[tuple[str, str], ...]) -> object:
+    from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+
+    with server.channel() as channel:
+        stub = find_service_pb2_grpc.FindServiceStub(channel)
+        try:
+            stub.FindUser(
+                find_service_pb2.FindUserRequest(name="KrishnaMohan"), metadata=metadata, timeout=5
+            )
+        except grpc.RpcError as error:
+            return error.code()
+        return grpc.StatusCode.OK
+
+
+def the_token(tokens_file: Path) -> str:
+    return tokens_file.read_text().splitlines()[1]
+
+
+class TestTokens:
+    def test_a_call_without_a_token_is_unauthenticated(self, token_server: ServerProcess) -> None:
+        assert find_with_metadata(token_server, ()) == grpc.StatusCode.UNAUTHENTICATED
+
+    def test_a_wrong_token_is_unauthenticated(
+        self, token_server: ServerProcess, tokens_file: Path
+    ) -> None:
+        wrong = (("authorization", "Bearer " + the_token(tokens_file)[:-1] + "x"),)
+        assert find_with_metadata(token_server, wrong) == grpc.StatusCode.UNAUTHENTICATED
+        not_bearer = (("authorization", "Basic " + the_token(tokens_file)),)
+        assert find_with_metadata(token_server, not_bearer) == grpc.StatusCode.UNAUTHENTICATED
+
+    def test_a_listed_token_finds_users(
+        self, token_server: ServerProcess, tokens_file: Path
+    ) -> None:
+        good = (("authorization", "Bearer " + the_token(tokens_file)),)
+        assert find_with_metadata(token_server, good) == grpc.StatusCode.OK
+
+    def test_a_rotated_tokens_file_takes_effect_without_a_restart(
+        self, token_server: ServerProcess, tokens_file: Path
+    ) -> None:
+        old, new = the_token(tokens_file), secrets.token_urlsafe(24)
+        staged = tokens_file.with_suffix(".new")
+        staged.write_text(f"# rotated\n{new}\n")
+        os.replace(staged, tokens_file)
+        wait_for(
+            lambda: (
+                find_with_metadata(token_server, (("authorization", f"Bearer {new}"),))
+                == grpc.StatusCode.OK
+            ),
+            5,
+        )
+        refused = find_with_metadata(token_server, (("authorization", f"Bearer {old}"),))
+        assert refused == grpc.StatusCode.UNAUTHENTICATED
+
+    def test_health_needs_no_token(self, token_server: ServerProcess) -> None:
+        with token_server.channel() as channel:
+            assert health_status(channel, "liveness") == SERVING
+
+    def test_a_tokens_file_without_tokens_is_one_line_and_exit_code_2(
+        self, users_db_url: str, tmp_path: Path
+    ) -> None:
+        empty = tmp_path / "empty"
+        empty.write_text("# nothing yet\n")
+        server = ServerProcess(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(empty)}
+        )
+        try:
+            assert server.process.wait(timeout=30) == 2
+            assert len(server.logs.strip().splitlines()) == 1
+        finally:
+            server.close()
+
+
+class TestReadOnlyDatabaseUser:
+    @pytest.fixture
+    def account(self, users_db: DatabaseUrl, tmp_path: Path) -> Iterator[tuple[DatabaseUrl, Path]]:
+        user = f"findsvc_ro_{uuid.uuid4().hex[:8]}"
+        password_file = tmp_path / "db-password"
+        password_file.write_text(secrets.token_urlsafe(18) + "\n")
+        granted = subprocess.run(
+            [sys.executable, "-m", "findsvc", "db", "grant", user, "--database",
+             users_db.database, "--password-file", str(password_file)],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        with admin_connection(users_db) as conn, conn.cursor() as cursor:
+            for statement in granted.stdout.split(";\n"):
+                sql = "\n".join(x for x in statement.splitlines() if not x.startswith("--"))
+                if sql.strip():
+                    cursor.execute(sql)
+        yield replace(users_db, user=user, password=None), password_file
+        with admin_connection(users_db) as conn, conn.cursor() as cursor:
+            cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
+
+    def test_the_service_works_under_the_granted_account(
+        self, account: tuple[DatabaseUrl, Path]
+    ) -> None:
+        url, password_file = account
+        server = ServerProcess(
+            {"FINDSVC_DB_URL": url_string(url), "FINDSVC_DB_PASSWORD_FILE": str(password_file)}
+        )
+        try:
+            server.wait_health()
+            with server.channel() as channel:
+                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+                assert find(channel, "NobodyByThisName") == grpc.StatusCode.NOT_FOUND
+            assert PHONE not in server.logs
+        finally:
+            server.close()
+
+    def test_the_granted_account_cannot_write(self, account: tuple[DatabaseUrl, Path]) -> None:
+        url, password_file = account
+        password = password_file.read_text().strip()
+        with (
+            pymysql.connect(
+                host=url.host,
+                port=url.port,
+                user=url.user,
+                password=password,
+                database=url.database,
+            ) as conn,
+            conn.cursor() as cursor,
+            pytest.raises(pymysql.err.OperationalError) as raised,
+        ):
+            cursor.execute("DELETE FROM ums_users")
+        assert raised.value.args[0] == 1142  # command denied

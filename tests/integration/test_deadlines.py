@@ -1,0 +1,157 @@
+"""DB work is bounded by the caller's deadline and by our cap, on a real MariaDB."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.config import DatabaseUrl
+from findsvc.domain.deadline import deadline_in
+from findsvc.domain.model import Name, User
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from tests.support.db import admin_connection, create_database, insert_user
+from tests.support.proxy import TcpProxy
+
+KRISHNA = Name("KrishnaMohan")
+
+
+@pytest.fixture
+def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
+    create_database(mysql_url)
+    insert_user(mysql_url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
+    return mysql_url
+
+
+@contextmanager
+def table_locked(url: DatabaseUrl) -> Iterator[None]:
+    """Readers of ums_users wait until the block ends, as behind a long AddService migration."""
+    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
+        cursor.execute("LOCK TABLES ums_users WRITE")
+        try:
+            yield
+        finally:
+            cursor.execute("UNLOCK TABLES")
+
+
+@contextmanager
+def repository(
+    url: DatabaseUrl, pool_size: int = 2, cap_s: float = 5.0, connect_s: float = 2.0
+) -> Iterator[MySqlUserRepository]:
+    repo = MySqlUserRepository(url, url.password, pool_size, connect_s, cap_s)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def timed_get(repo: MySqlUserRepository, within_s: float | None = None) -> tuple[Exception, float]:
+    started = time.monotonic()
+    try:
+        if within_s is None:
+            repo.get(KRISHNA)
+        else:
+            with deadline_in(within_s, set_by_caller=True):
+                repo.get(KRISHNA)
+    except RepositoryUnavailable as error:
+        return error, time.monotonic() - started
+    raise AssertionError("the call was expected to fail")
+
+
+class TestABlockedQuery:
+    def test_ends_when_the_callers_deadline_does(self, seeded: DatabaseUrl) -> None:
+        with repository(seeded) as repo, table_locked(seeded):
+            error, elapsed = timed_get(repo, within_s=0.5)
+        assert isinstance(error, RepositoryTimeout)
+        assert not error.blames_store
+        assert 0.4 < elapsed < 1.5
+
+    def test_ends_at_our_cap_when_the_caller_set_no_deadline(self, seeded: DatabaseUrl) -> None:
+        with repository(seeded, cap_s=0.5) as repo, table_locked(seeded):
+            error, elapsed = timed_get(repo)
+        assert isinstance(error, RepositoryTimeout)
+        assert error.blames_store
+        assert 0.4 < elapsed < 1.5
+
+    def test_leaves_its_connection_closed_and_the_next_call_succeeds(
+        self, seeded: DatabaseUrl
+    ) -> None:
+        with repository(seeded) as repo:
+            repo.get(KRISHNA)
+            assert repo._pool.idle == 1
+            with table_locked(seeded):
+                timed_get(repo, within_s=0.3)
+            assert repo._pool.idle == 0  # the hung connection was not put back
+            assert repo.get(KRISHNA).phone.value == 9731423166
+
+
+class TestThePoolWait:
+    def test_is_bounded_by_the_callers_deadline(self, seeded: DatabaseUrl) -> None:
+        results: list[User] = []
+        with repository(seeded, pool_size=1) as repo:
+            with table_locked(seeded):
+                holder = threading.Thread(target=lambda: results.append(repo.get(KRISHNA)))
+                holder.start()
+                time.sleep(0.3)  # the holder has the only connection, waiting on the lock
+                error, elapsed = timed_get(repo, within_s=0.3)
+            holder.join(timeout=5)
+        assert isinstance(error, RepositoryTimeout)
+        assert not error.blames_store  # our pool was busy; the database was fine
+        assert elapsed < 1.0
+        assert [user.name for user in results] == [KRISHNA]
+
+    def test_running_out_on_it_is_not_blamed_on_the_database(self, seeded: DatabaseUrl) -> None:
+        with repository(seeded, pool_size=1) as repo:
+            with table_locked(seeded):
+                holder = threading.Thread(target=repo.get, args=(KRISHNA,))
+                holder.start()
+                time.sleep(0.3)
+                with deadline_in(0.3), pytest.raises(RepositoryTimeout) as raised:
+                    repo.ping()  # as the readiness check does: our own budget, not a caller's
+            holder.join(timeout=5)
+        assert not raised.value.blames_store
+
+
+class TestAnUnreachableDatabase:
+    @pytest.fixture
+    def proxy(self, seeded: DatabaseUrl) -> Iterator[TcpProxy]:
+        proxy = TcpProxy(seeded.host, seeded.port)
+        yield proxy
+        proxy.close()
+
+    def test_a_server_that_accepts_but_never_answers_is_bounded_by_the_deadline(
+        self, seeded: DatabaseUrl, proxy: TcpProxy
+    ) -> None:
+        proxy.hang()
+        with repository(replace(seeded, host="127.0.0.1", port=proxy.port)) as repo:
+            error, elapsed = timed_get(repo, within_s=0.5)
+        assert isinstance(error, RepositoryTimeout)
+        assert elapsed < 1.5
+
+    def test_a_handshake_that_never_comes_is_bounded_by_the_connect_timeout(
+        self, seeded: DatabaseUrl, proxy: TcpProxy
+    ) -> None:
+        proxy.hang()
+        url = replace(seeded, host="127.0.0.1", port=proxy.port)
+        with repository(url, cap_s=5.0, connect_s=0.5) as repo:
+            error, elapsed = timed_get(repo)
+        assert not isinstance(error, RepositoryTimeout)  # the store failed, not our budget
+        assert elapsed < 1.5
+
+    def test_a_stopped_server_is_unavailable_at_once_and_healed_on_its_return(
+        self, seeded: DatabaseUrl, proxy: TcpProxy
+    ) -> None:
+        with repository(replace(seeded, host="127.0.0.1", port=proxy.port)) as repo:
+            repo.get(KRISHNA)
+            proxy.down()
+            error, elapsed = timed_get(repo)
+            assert not isinstance(error, RepositoryTimeout)
+            assert elapsed < 1.0
+            proxy.up()
+            assert repo.get(KRISHNA).phone.value == 9731423166

@@ -1,0 +1,63 @@
+"""Makes sure the machine has what the tests call: a MySQL, and a Java gRPC toolchain.
+
+Installs the missing Debian packages when we are root; otherwise says, in one line, what to
+install. A MySQL is there when FINDSVC_TEST_MYSQL_URL is set or mariadbd can be started privately.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.support.mariadb import find_mariadbd
+
+# (what must be there, the Debian packages that bring it)
+NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (
+    (
+        bool(os.environ.get("FINDSVC_TEST_MYSQL_URL")) or find_mariadbd() is not None,
+        ("mariadb-server",),
+    ),
+    (
+        all(shutil.which(tool) for tool in ("protoc", "grpc_java_plugin", "javac"))
+        and all(
+            Path("/usr/share/java", jar).exists()
+            for jar in ("grpc-netty.jar", "netty-codec-http2.jar", "perfmark-api.jar")
+        ),
+        (
+            "protobuf-compiler",
+            "protobuf-compiler-grpc-java-plugin",
+            "libgrpc-java",
+            "libnetty-java",
+            "libperfmark-java",
+            "default-jdk-headless",
+        ),
+    ),
+)
+
+
+def main() -> int:
+    missing = [package for present, packages in NEEDS if not present for package in packages]
+    if not missing:
+        return 0
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(
+            f"make test needs Debian packages: apt-get install {' '.join(missing)}", file=sys.stderr
+        )
+        return 2
+    print(f"installing for the tests: {' '.join(missing)}", file=sys.stderr)
+    quiet = {
+        "stdout": subprocess.DEVNULL,
+        "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        "check": True,
+    }
+    subprocess.run(["apt-get", "update", "-q"], **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], **quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Reading a server's JSON logs and scraping its /metrics, as a log shipper and Prometheus do."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.server import ServerProcess
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def log_entries(server: ServerProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in server.logs.splitlines() if line.startswith("{")]
+
+
+def metrics_port(server: ServerProcess, timeout_s: float = 10) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for entry in log_entries(server):
+            if "metrics_port" in entry:
+                return int(entry["metrics_port"])
+        time.sleep(0.05)
+    raise AssertionError(f"no metrics port logged:\n{server.logs}")
+
+
+def scrape(port: int) -> Samples:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
