@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -34,53 +35,69 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
         self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.UserRecord:
         try:
-            return to_record(find_user(request.name, self._users))
-        except InvalidName as error:
-            context.abort_with_status(bad_name_status(error.reason))
-        except UserNotFound as error:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"no user named {error.name.value!r}")
-        except RepositoryTimeout:
-            context.abort(
-                grpc.StatusCode.DEADLINE_EXCEEDED, "the user database did not answer in time"
-            )
-        except RepositoryUnavailable:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")
-        except CorruptUserRecord as error:
-            log.error("stored user %r breaks the domain rules: %s", error.name, error.reason)
-            context.abort(grpc.StatusCode.DATA_LOSS, "the stored user record is corrupt")
-        raise AssertionError("abort always raises")
+            user = find_user(request.name, self._users)
+        except Exception as error:  # noqa: BLE001 - every error becomes a status; see abort_for
+            abort_for(error, context)
+        return to_record(user)
 
     def BatchFindUsers(
         self, request: find_service_pb2.BatchFindUsersRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.BatchFindUsersResponse:
         try:
             lookups = find_users(request.names, self._users)
-        except TooManyNames as error:
-            context.abort_with_status(
-                bad_request_status("names", f"has {error.count} names; {MAX_NAMES} at most")
-            )
-        except InvalidNameInBatch as error:
-            context.abort_with_status(
-                bad_request_status(f"names[{error.index}]", f"name {error.reason}")
-            )
-        except RepositoryTimeout:
-            context.abort(
-                grpc.StatusCode.DEADLINE_EXCEEDED, "the user database did not answer in time"
-            )
-        except RepositoryUnavailable:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry")
+            corrupt = [lookup for lookup in lookups if isinstance(lookup, CorruptUserRecord)]
+            if corrupt:
+                for record in corrupt[1:]:
+                    log_corrupt(record)
+                raise corrupt[0]
+        except Exception as error:  # noqa: BLE001 - every error becomes a status; see abort_for
+            abort_for(error, context)
         response = find_service_pb2.BatchFindUsersResponse()
-        corrupt = [lookup for lookup in lookups if isinstance(lookup, CorruptUserRecord)]
-        for record in corrupt:
-            log.error("stored user %r breaks the domain rules: %s", record.name, record.reason)
-        if corrupt:
-            context.abort(grpc.StatusCode.DATA_LOSS, "a stored user record asked for is corrupt")
         for lookup in lookups:
             if isinstance(lookup, User):
                 response.users.append(to_record(lookup))
             elif isinstance(lookup, UserNotFound):
                 response.not_found_names.append(lookup.name.value)
         return response
+
+
+# Errors -> status codes: the one table of the edge. Messages never quote stored data.
+STATUS_FOR: tuple[tuple[type[Exception], grpc.StatusCode, str], ...] = (
+    (UserNotFound, grpc.StatusCode.NOT_FOUND, "no user has that name"),
+    (
+        RepositoryTimeout,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        "the user database did not answer in time",
+    ),
+    (RepositoryUnavailable, grpc.StatusCode.UNAVAILABLE, "the user database is unavailable; retry"),
+    (CorruptUserRecord, grpc.StatusCode.DATA_LOSS, "the stored user record is corrupt"),
+)
+
+
+def abort_for(error: Exception, context: grpc.ServicerContext) -> NoReturn:
+    """Ends the call with the status that `error` means; an unexpected error is INTERNAL."""
+    if isinstance(error, InvalidName):
+        context.abort_with_status(bad_name_status(error.reason))
+    if isinstance(error, TooManyNames):
+        context.abort_with_status(
+            bad_request_status("names", f"has {error.count} names; {MAX_NAMES} at most")
+        )
+    if isinstance(error, InvalidNameInBatch):
+        context.abort_with_status(
+            bad_request_status(f"names[{error.index}]", f"name {error.reason}")
+        )
+    if isinstance(error, CorruptUserRecord):
+        log_corrupt(error)
+    for kind, code, message in STATUS_FOR:
+        if isinstance(error, kind):
+            context.abort(code, message)
+    # A bug: the type is enough to find it; its message could carry data.
+    log.error("unexpected error in %s", type(error).__name__, extra={"error": type(error).__name__})
+    context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+def log_corrupt(record: CorruptUserRecord) -> None:
+    log.error("stored user %r breaks the domain rules: %s", record.name, record.reason)
 
 
 def to_record(user: User) -> find_service_pb2.UserRecord:
