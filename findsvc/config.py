@@ -99,6 +99,13 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _access_log(raw: str) -> str:
+    choice = raw.strip().lower()
+    if choice not in ("all", "errors", "off"):
+        raise ValueError
+    return choice
+
+
 def _processes(raw: str) -> int:
     if raw.strip().lower() == "auto":
         return len(os.sched_getaffinity(0))
@@ -202,6 +209,12 @@ OPTIONS: tuple[_Option, ...] = (
     _Option("cache_size", _positive_int, "a whole number >= 1", "cache entries at most"),
     _Option("cache_negative_ttl_s", _seconds, "seconds", "cache NOT_FOUND this long"),
     _Option("tracing", _flag, "0 or 1", "OpenTelemetry tracing over OTLP (the otel extra)"),
+    _Option(
+        "access_log",
+        _access_log,
+        "all, errors or off",
+        "which calls get an access log line: every call, or those not ending OK",
+    ),
 )
 
 
@@ -236,6 +249,7 @@ class Settings:
     cache_size: int = 10000
     cache_negative_ttl_s: float = 0.0
     tracing: bool = False
+    access_log: str = "errors"
 
     @property
     def db_password(self) -> str | None:

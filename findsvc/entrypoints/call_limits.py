@@ -16,6 +16,10 @@ class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Malformed request bytes get INVALID_ARGUMENT (gRPC's own answer is INTERNAL), and the
     caller's remaining deadline becomes the budget that adapters honour."""
 
+    def __init__(self) -> None:
+        # One wrapper per method handler, made on its first call: not one per call.
+        self._wrapped: dict[int, tuple[Any, Any]] = {}
+
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
@@ -24,22 +28,30 @@ class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        behaviour = handler.unary_unary
-        decode = handler.request_deserializer
+        cached = self._wrapped.get(id(handler))
+        if cached is None or cached[0] is not handler:
+            cached = (handler, _limited(handler))
+            self._wrapped[id(handler)] = cached
+        wrapped: grpc.RpcMethodHandler[Any, Any] = cached[1]
+        return wrapped
 
-        def limited(raw: bytes, context: grpc.ServicerContext) -> Any:
-            try:
-                request = decode(raw) if decode is not None else raw
-            except DecodeError:
-                context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT, "the request is not a valid message"
-                )
-            remaining = context.time_remaining()
-            if remaining is None or math.isinf(remaining):
-                return behaviour(request, context)
-            with deadline_in(remaining, set_by_caller=True):
-                return behaviour(request, context)
 
-        return grpc.unary_unary_rpc_method_handler(
-            limited, request_deserializer=None, response_serializer=handler.response_serializer
-        )
+def _limited(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+    behaviour = handler.unary_unary
+    assert behaviour is not None
+    decode = handler.request_deserializer
+
+    def limited(raw: bytes, context: grpc.ServicerContext) -> Any:
+        try:
+            request = decode(raw) if decode is not None else raw
+        except DecodeError:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the request is not a valid message")
+        remaining = context.time_remaining()
+        if remaining is None or math.isinf(remaining):
+            return behaviour(request, context)
+        with deadline_in(remaining, set_by_caller=True):
+            return behaviour(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        limited, request_deserializer=None, response_serializer=handler.response_serializer
+    )

@@ -28,8 +28,15 @@ Behavior = Callable[[Any, grpc.ServicerContext], Any]
 
 
 class CallObserver(grpc.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self, metrics: Metrics) -> None:
+    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off"."""
+
+    def __init__(self, metrics: Metrics, access_log: str = "all") -> None:
         self._metrics = metrics
+        self._access_log = access_log
+        # Wrapped handlers and metric children are made once per method, not once per call:
+        # interceptors run for every call, and the hot path is a few microseconds here.
+        self._wrapped: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._instruments: dict[tuple[str, str], _Instruments] = {}
 
     def intercept_service(
         self,
@@ -40,88 +47,124 @@ class CallObserver(grpc.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None:
             return None
         method = handler_call_details.method
+        key = (id(handler), method)
+        cached = self._wrapped.get(key)
+        if cached is None or cached[0] is not handler:
+            cached = (handler, self._wrap(handler, method))
+            self._wrapped[key] = cached
+        wrapped: grpc.RpcMethodHandler[Any, Any] = cached[1]
+        return wrapped
+
+    def _wrap(
+        self, handler: grpc.RpcMethodHandler[Any, Any], method: str
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method, "unary"),
+                self._unary(handler.unary_unary, self._instruments_for(method, "unary")),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         if handler.stream_unary is not None:
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(handler.stream_unary, method, "client_stream"),
+                self._unary(handler.stream_unary, self._instruments_for(method, "client_stream")),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(handler.unary_stream, method, "server_stream"),
+                self._streaming(
+                    handler.unary_stream, self._instruments_for(method, "server_stream")
+                ),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         if handler.stream_stream is not None:
             return grpc.stream_stream_rpc_method_handler(
-                self._streaming(handler.stream_stream, method, "bidi_stream"),
+                self._streaming(
+                    handler.stream_stream, self._instruments_for(method, "bidi_stream")
+                ),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         return handler
 
-    def _unary(self, behavior: Behavior, method: str, grpc_type: str) -> Behavior:
+    def _instruments_for(self, method: str, grpc_type: str) -> _Instruments:
+        key = (method, grpc_type)
+        if key not in self._instruments:
+            self._instruments[key] = _Instruments(
+                self._metrics, method, grpc_type, self._access_log
+            )
+        return self._instruments[key]
+
+    def _unary(self, behavior: Behavior, instruments: _Instruments) -> Behavior:
         def observed(request: Any, context: grpc.ServicerContext) -> Any:
-            call = _Call(self._metrics, method, grpc_type, context)
+            started = instruments.start()
             raised = True
             try:
                 response = behavior(request, context)
                 raised = False
                 return response
             finally:
-                call.finish(raised)
+                instruments.finish(context, started, raised)
 
         return observed
 
-    def _streaming(self, behavior: Behavior, method: str, grpc_type: str) -> Behavior:
+    def _streaming(self, behavior: Behavior, instruments: _Instruments) -> Behavior:
         def observed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            call = _Call(self._metrics, method, grpc_type, context)
+            started = instruments.start()
             raised = True
             try:
                 yield from behavior(request, context)
                 raised = False
             finally:
-                call.finish(raised)
+                instruments.finish(context, started, raised)
 
         return observed
 
 
-class _Call:
-    def __init__(
-        self, metrics: Metrics, method: str, grpc_type: str, context: grpc.ServicerContext
-    ) -> None:
-        self._metrics = metrics
-        self._method = method
-        service, _, name = method.lstrip("/").rpartition("/")
-        self._labels = (grpc_type, service, name)
-        self._quiet = service in _QUIET_SERVICES
-        self._context = context
-        self._started = time.perf_counter()
-        metrics.grpc_started.labels(*self._labels).inc()
+class _Instruments:
+    """One method's metric children and access-log policy."""
 
-    def finish(self, raised: bool) -> None:
-        seconds = time.perf_counter() - self._started
-        code = final_code(self._context, raised)
-        self._metrics.grpc_handled.labels(*self._labels, code.name).inc()
-        self._metrics.grpc_handling_seconds.labels(*self._labels).observe(seconds)
+    def __init__(self, metrics: Metrics, method: str, grpc_type: str, access_log: str) -> None:
+        service, _, name = method.lstrip("/").rpartition("/")
+        labels = (grpc_type, service, name)
+        self._method = method
+        self._started = metrics.grpc_started.labels(*labels)
+        self._seconds = metrics.grpc_handling_seconds.labels(*labels)
+        self._handled = {
+            code: metrics.grpc_handled.labels(*labels, code.name) for code in grpc.StatusCode
+        }
+        # The kubelet probes every few seconds: its calls are logged only at DEBUG.
+        self._level = logging.DEBUG if service in _QUIET_SERVICES else logging.INFO
+        self._log_ok = access_log == "all"
+        self._log_errors = access_log in ("all", "errors")
+
+    def start(self) -> float:
+        self._started.inc()
+        return time.perf_counter()
+
+    def finish(self, context: grpc.ServicerContext, started: float, raised: bool) -> None:
+        seconds = time.perf_counter() - started
+        code = final_code(context, raised)
+        self._handled[code].inc()
+        self._seconds.observe(seconds)
+        wanted = self._log_ok if code is grpc.StatusCode.OK else self._log_errors
+        if wanted and access_log.isEnabledFor(self._level):
+            self._log(context, code, seconds)
+
+    def _log(self, context: grpc.ServicerContext, code: grpc.StatusCode, seconds: float) -> None:
         fields: dict[str, Any] = {
             "method": self._method,
             "code": code.name,
             "duration_ms": round(seconds * 1000, 3),
-            "peer": self._context.peer(),
+            # peer() costs a GIL round trip in grpcio: only paid for a line that is written.
+            "peer": context.peer(),
         }
-        request_id = find_request_id(self._context.invocation_metadata())
+        request_id = find_request_id(context.invocation_metadata())
         if request_id is not None:
             fields["request_id"] = request_id
-        level = logging.DEBUG if self._quiet else logging.INFO
         # Never the request or the status details: both can carry user data.
-        access_log.log(level, "%s %s", self._method, code.name, extra=fields)
+        access_log.log(self._level, "%s %s", self._method, code.name, extra=fields)
 
 
 def final_code(context: grpc.ServicerContext, raised: bool) -> grpc.StatusCode:

@@ -28,7 +28,7 @@ class Telemetry:
         # Tracing outermost, so its span covers the metered call.
         self.interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
             *tracing,
-            CallObserver(self.metrics),
+            CallObserver(self.metrics, settings.access_log),
         ]
         self._http: WSGIServer | None = None
 

@@ -36,7 +36,7 @@ def find(server: ServerProcess, name: str, request_id: str | None = None) -> grp
 
 @pytest.fixture(scope="module")
 def observed(users_db_url: str) -> Iterator[ServerProcess]:
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url})
+    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_ACCESS_LOG": "all"})
     process.wait_health()
     yield process
     process.close()
@@ -143,6 +143,17 @@ class TestAccessLogs:
         calls = [e for e in log_entries(observed) if e.get("code") == "OK" and "method" in e]
         assert calls
         assert all("request_id" not in e or e["request_id"].startswith("req-") for e in calls)
+
+    def test_by_default_only_calls_not_ending_ok_are_logged(self, users_db_url: str) -> None:
+        quiet = ServerProcess({"FINDSVC_DB_URL": users_db_url})
+        try:
+            quiet.wait_health()
+            assert find(quiet, "KrishnaMohan", request_id="req-ok") == grpc.StatusCode.OK
+            find(quiet, "NobodyByThisName", request_id="req-missing")
+            assert wait_for_log(quiet, "req-missing")["code"] == "NOT_FOUND"
+            assert not [e for e in log_entries(quiet) if e.get("request_id") == "req-ok"]
+        finally:
+            quiet.close()
 
     def test_a_request_id_that_is_not_a_token_is_dropped(self, observed: ServerProcess) -> None:
         find(observed, "NobodyAtAllHere", request_id="bad id {json}")
