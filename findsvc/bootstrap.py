@@ -30,7 +30,7 @@ def build_repository(
         return SqliteUserRepository(Path(url.path))
     mysql = MySqlUserRepository(
         url,
-        password=settings.db_password,
+        password=lambda: settings.db_password,
         pool_size=settings.db_pool_size,
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,

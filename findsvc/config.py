@@ -253,7 +253,8 @@ class Settings:
 
     @property
     def db_password(self) -> str | None:
-        """Read when needed, so a rotated Secret file is picked up on reconnect."""
+        """Read at each call: the MySQL adapter asks at every connect, so a rotated Secret
+        file is picked up without a restart."""
         if self.db_password_file is not None:
             return self.db_password_file.read_text(encoding="utf-8").rstrip("\r\n")
         return self.db_url.password if self.db_url else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ class MySqlUserRepository:
     def __init__(
         self,
         url: DatabaseUrl,
-        password: str | None,
+        password: str | Callable[[], str | None] | None,
         pool_size: int,
         connect_timeout_s: float,
         query_timeout_s: float,
@@ -44,7 +44,6 @@ class MySqlUserRepository:
             "host": url.host,
             "port": url.port,
             "user": url.user,
-            "password": password or "",
             "database": url.database,
             "charset": "utf8mb4",
             "connect_timeout": connect_timeout_s,
@@ -57,14 +56,25 @@ class MySqlUserRepository:
             self._connect, pool_size, pool_observer
         )
         self._query_timeout_s = query_timeout_s
+        # A callable is asked at every connect, so a rotated Secret file needs no restart.
+        self._password = password
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
         # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
         # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
         timeout = min(self._connect_args["connect_timeout"], _seconds_left())
         return pymysql.connect(
-            **{**self._connect_args, "connect_timeout": timeout, "read_timeout": timeout}
+            **{
+                **self._connect_args,
+                "password": self._current_password(),
+                "connect_timeout": timeout,
+                "read_timeout": timeout,
+            }
         )
+
+    def _current_password(self) -> str:
+        password = self._password() if callable(self._password) else self._password
+        return password or ""
 
     def get(self, name: Name) -> User:
         row = self._fetch_one(FIND_BY_NAME, (name.value,))
@@ -126,7 +136,7 @@ class MySqlUserRepository:
 
     def create_schema(self) -> None:
         """Creates the database and the table as the AddService would, for dev and tests."""
-        args = {**self._connect_args, "database": None}
+        args = {**self._connect_args, "password": self._current_password(), "database": None}
         with pymysql.connect(**args) as conn, conn.cursor() as cursor:
             quoted = "`" + self._connect_args["database"].replace("`", "``") + "`"
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS {quoted}")
@@ -136,7 +146,8 @@ class MySqlUserRepository:
     def add_all(self, users: Iterable[tuple[str, int, datetime]]) -> None:
         """For seeding and tests only: the AddService is the writer in production."""
         rows = [(name, phone, since.replace(tzinfo=None)) for name, phone, since in users]
-        with pymysql.connect(**self._connect_args) as conn, conn.cursor() as cursor:
+        args = {**self._connect_args, "password": self._current_password()}
+        with pymysql.connect(**args) as conn, conn.cursor() as cursor:
             cursor.executemany(
                 "INSERT IGNORE INTO ums_users (name, phone, since) VALUES (%s, %s, %s)", rows
             )

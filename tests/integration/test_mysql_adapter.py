@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from findsvc import bootstrap
 from findsvc.adapters.mysql import MySqlUserRepository
-from findsvc.config import DatabaseUrl
+from findsvc.config import DatabaseUrl, load
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
 from tests.support.db import admin_connection, create_database, insert_user
@@ -89,6 +92,36 @@ class TestConnections:
         finally:
             with admin_connection(seeded) as conn, conn.cursor() as cursor:
                 cursor.execute("SET GLOBAL wait_timeout = DEFAULT")
+
+
+class TestPasswordRotation:
+    def test_a_rotated_password_file_is_used_by_the_next_connection(
+        self, seeded: DatabaseUrl, tmp_path: Path
+    ) -> None:
+        user = f"rot{uuid.uuid4().hex[:8]}"
+        with admin_connection(seeded) as conn, conn.cursor() as cursor:
+            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY 'first-secret'", (user,))
+            cursor.execute(f"GRANT SELECT ON `{seeded.database}`.* TO %s@'%%'", (user,))
+        password_file = tmp_path / "password"
+        password_file.write_text("first-secret\n")
+        settings = load(
+            {
+                "FINDSVC_DB_URL": f"mysql://{user}@{seeded.host}:{seeded.port}/{seeded.database}",
+                "FINDSVC_DB_PASSWORD_FILE": str(password_file),
+            }
+        )
+        repo = bootstrap.build_repository(settings)
+        try:
+            assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+            with admin_connection(seeded) as conn, conn.cursor() as cursor:
+                cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY 'second-secret'", (user,))
+            password_file.write_text("second-secret\n")
+            kill_our_connections(seeded)
+            assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+        finally:
+            repo.close()
+            with admin_connection(seeded) as conn, conn.cursor() as cursor:
+                cursor.execute("DROP USER %s@'%%'", (user,))
 
 
 class TestUnreachableDatabase:
