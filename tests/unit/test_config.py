@@ -1,9 +1,10 @@
+import re
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from findsvc.config import OPTIONS, ConfigError, Settings, load, parse_database_url
+from findsvc.config import OPTIONS, ConfigError, Settings, env_name, load, parse_database_url
 
 
 class TestDefaults:
@@ -93,3 +94,11 @@ class TestBadConfig:
         with pytest.raises(ConfigError) as raised:
             load({"FINDSVC_DB_URL": "mysql://u:hunter2@db:99999/glarimy"})
         assert "hunter2" not in str(raised.value)
+
+
+class TestDocs:
+    def test_every_setting_is_in_the_readme(self) -> None:
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        documented = set(re.findall(r"\bFINDSVC_[A-Z_]+\b", readme))
+        missing = [env_name(o.name) for o in OPTIONS if env_name(o.name) not in documented]
+        assert missing == []
