@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.adapters.caching import CachingRepository
@@ -11,7 +12,11 @@ from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
-from findsvc.config import Settings
+from findsvc.config import ConfigError, Settings
+from findsvc.entrypoints.grpc_server import FindServer
+
+if TYPE_CHECKING:
+    from findsvc.entrypoints.telemetry import Telemetry
 
 # Store failures in a row that open the circuit.
 BREAKER_FAILURES = 3
@@ -62,3 +67,38 @@ def build_serving_repository(
             users, settings.cache_ttl_s, settings.cache_size, settings.cache_negative_ttl_s
         )
     return users
+
+
+@dataclass(frozen=True)
+class Service:
+    """What `findsvc serve` runs in one process, wired and listening (not yet started)."""
+
+    server: FindServer
+    users: CheckedRepository
+    telemetry: Telemetry
+
+    def close(self) -> None:
+        self.users.close()
+        self.telemetry.close()
+
+
+def build_service(settings: Settings) -> Service:
+    """Raises ConfigError, with one line for the operator, when a part cannot be set up."""
+    # Imported here: prometheus-client picks its multiprocess mode when first imported, and
+    # the supervisor sets PROMETHEUS_MULTIPROC_DIR only before it forks the children.
+    from findsvc.entrypoints.telemetry import Telemetry
+
+    telemetry = Telemetry(settings)
+    users = build_serving_repository(settings, pool_observer=telemetry.metrics)
+    try:
+        server = FindServer(settings, users, telemetry.interceptors)
+    except RuntimeError:
+        users.close()
+        raise ConfigError(f"cannot listen on {settings.listen_address}") from None
+    if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
+        try:
+            telemetry.start(lambda: server.readiness.database_up)
+        except OSError:
+            users.close()
+            raise ConfigError(f"cannot serve metrics on port {settings.metrics_port}") from None
+    return Service(server, users, telemetry)

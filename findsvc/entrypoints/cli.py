@@ -16,7 +16,7 @@ from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import ConfigError, Settings, add_flags, load
 from findsvc.entrypoints import logs, supervisor
-from findsvc.entrypoints.grpc_server import FindServer, serve_until_signalled
+from findsvc.entrypoints.grpc_server import serve_until_signalled
 
 EXIT_CONFIG = 2
 
@@ -47,33 +47,13 @@ def _serve(settings: Settings) -> int:
 
 
 def _serve_one(settings: Settings) -> int:
-    # Imported here, not at the top: prometheus-client picks its multiprocess mode when first
-    # imported, and the supervisor sets PROMETHEUS_MULTIPROC_DIR before forking the children.
-    from findsvc.entrypoints.telemetry import Telemetry
-
     try:
-        telemetry = Telemetry(settings)
+        service = bootstrap.build_service(settings)
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    users = bootstrap.build_serving_repository(settings, pool_observer=telemetry.metrics)
-    try:
-        server = FindServer(settings, users, telemetry.interceptors)
-    except RuntimeError:
-        print(f"findsvc: cannot listen on {settings.listen_address}", file=sys.stderr)
-        return EXIT_CONFIG
-    except ConfigError as error:
-        print(f"findsvc: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
-            telemetry.start(lambda: server.readiness.database_up)
-    except OSError:
-        print(f"findsvc: cannot serve metrics on port {settings.metrics_port}", file=sys.stderr)
-        return EXIT_CONFIG
-    serve_until_signalled(server)
-    users.close()
-    telemetry.close()
+    serve_until_signalled(service.server)
+    service.close()
     # Calls cut at the end of the grace may still hold worker threads in a DB wait; the
     # interpreter would join them at exit. The drain and grace are the promise: exit now.
     logging.shutdown()
