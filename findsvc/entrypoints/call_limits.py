@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from findsvc.domain.deadline import deadline_in
+from findsvc.entrypoints.wrap_once import WrapOnce
 
 
 class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -17,8 +18,7 @@ class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
     caller's remaining deadline becomes the budget that adapters honour."""
 
     def __init__(self) -> None:
-        # One wrapper per method handler, made on its first call: not one per call.
-        self._wrapped: dict[int, tuple[Any, Any]] = {}
+        self._wrapped = WrapOnce(_limited)
 
     def intercept_service(
         self,
@@ -28,15 +28,15 @@ class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        cached = self._wrapped.get(id(handler))
-        if cached is None or cached[0] is not handler:
-            cached = (handler, _limited(handler))
-            self._wrapped[id(handler)] = cached
-        wrapped: grpc.RpcMethodHandler[Any, Any] = cached[1]
+        wrapped: grpc.RpcMethodHandler[Any, Any] = self._wrapped(
+            handler, handler_call_details.method
+        )
         return wrapped
 
 
-def _limited(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+def _limited(
+    handler: grpc.RpcMethodHandler[Any, Any], _method: str
+) -> grpc.RpcMethodHandler[Any, Any]:
     behaviour = handler.unary_unary
     assert behaviour is not None
     decode = handler.request_deserializer

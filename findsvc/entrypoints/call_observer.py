@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from findsvc.entrypoints.metrics import Metrics
+from findsvc.entrypoints.wrap_once import WrapOnce
 
 access_log = logging.getLogger("findsvc.access")
 
@@ -33,9 +34,8 @@ class CallObserver(grpc.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(self, metrics: Metrics, access_log: str = "all") -> None:
         self._metrics = metrics
         self._access_log = access_log
-        # Wrapped handlers and metric children are made once per method, not once per call:
-        # interceptors run for every call, and the hot path is a few microseconds here.
-        self._wrapped: dict[tuple[int, str], tuple[Any, Any]] = {}
+        # Metric children too are made once per method, not once per call.
+        self._wrapped = WrapOnce(self._wrap)
         self._instruments: dict[tuple[str, str], _Instruments] = {}
 
     def intercept_service(
@@ -46,13 +46,9 @@ class CallObserver(grpc.ServerInterceptor):  # type: ignore[type-arg]
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        method = handler_call_details.method
-        key = (id(handler), method)
-        cached = self._wrapped.get(key)
-        if cached is None or cached[0] is not handler:
-            cached = (handler, self._wrap(handler, method))
-            self._wrapped[key] = cached
-        wrapped: grpc.RpcMethodHandler[Any, Any] = cached[1]
+        wrapped: grpc.RpcMethodHandler[Any, Any] = self._wrapped(
+            handler, handler_call_details.method
+        )
         return wrapped
 
     def _wrap(
