@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: run test lint unit integration e2e proto bench breaking image k8s clean
+.PHONY: install run test lint unit proto bench breaking image k8s clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: proto
 	$(BIN)/findsvc db seed --demo
 	@echo
 	@echo "findsvc is starting on 127.0.0.1:50051 with the embedded demo data. Try, in another shell:"

@@ -16,7 +16,15 @@ from grpc_health.v1 import health_pb2
 
 from findsvc.config import DatabaseUrl, parse_database_url
 from tests.support.db import admin_connection, create_database, insert_user, url_string
-from tests.support.load import HealthWatch, Load, find, health_status, thread_count, wait_for
+from tests.support.load import (
+    THREAD_JITTER,
+    HealthWatch,
+    Load,
+    find,
+    health_status,
+    thread_count,
+    wait_for,
+)
 from tests.support.mariadb import PrivateMariaDB
 from tests.support.proxy import TcpProxy
 from tests.support.server import ServerProcess
@@ -131,7 +139,7 @@ class TestDatabaseOutage:
             grpc.StatusCode.UNAVAILABLE,
         }
         assert watch.distinct() == [SERVING, NOT_SERVING, SERVING]
-        assert threads_after <= threads_before + 2
+        assert threads_after <= threads_before + THREAD_JITTER
 
     def test_a_hung_database_costs_callers_no_more_than_their_deadline_and_our_cap(
         self, proxied_server: ServerProcess, proxy: TcpProxy
@@ -170,7 +178,7 @@ class TestDatabaseOutage:
         last = hung[-20:]
         assert {o.code for o in last} == {grpc.StatusCode.UNAVAILABLE}
         assert max(o.seconds for o in last) < 0.5
-        assert threads_after <= threads_before + 2
+        assert threads_after <= threads_before + THREAD_JITTER
 
 
 def lock_users_table(url: DatabaseUrl) -> tuple[object, object]:

@@ -129,6 +129,11 @@ def _status_field(pid: int, name: str) -> int:
     raise AssertionError(f"no {name} in /proc/{pid}/status")
 
 
+# gRPC's own thread pools (C-core threads count here too) grow and shrink by a few under load;
+# a leak of one thread per stuck call, or per thousand calls, adds far more.
+THREAD_JITTER = 8
+
+
 def thread_count(pid: int) -> int:
     return _status_field(pid, "Threads")
 
