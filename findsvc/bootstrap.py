@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
-from findsvc.adapters.caching import CachingRepository
+from findsvc.adapters.caching import CacheObserver, CachingRepository
 from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.pool import PoolObserver
@@ -48,7 +48,9 @@ def build_repository(
 
 
 def build_serving_repository(
-    settings: Settings, pool_observer: PoolObserver | None = None
+    settings: Settings,
+    pool_observer: PoolObserver | None = None,
+    cache_observer: CacheObserver | None = None,
 ) -> CheckedRepository:
     """The repository `serve` uses: the store, coalesced under load, cached when configured.
 
@@ -64,7 +66,11 @@ def build_serving_repository(
         )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
-            users, settings.cache_ttl_s, settings.cache_size, settings.cache_negative_ttl_s
+            users,
+            settings.cache_ttl_s,
+            settings.cache_size,
+            settings.cache_negative_ttl_s,
+            observer=cache_observer,
         )
     return users
 
@@ -89,7 +95,9 @@ def build_service(settings: Settings) -> Service:
     from findsvc.entrypoints.telemetry import Telemetry
 
     telemetry = Telemetry(settings)
-    users = build_serving_repository(settings, pool_observer=telemetry.metrics)
+    users = build_serving_repository(
+        settings, pool_observer=telemetry.metrics, cache_observer=telemetry.metrics
+    )
     try:
         server = FindServer(settings, users, telemetry.interceptors)
     except RuntimeError:

@@ -15,19 +15,30 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from findsvc.adapters.coalescing import CheckedRepository
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import Lookup, RepositoryUnavailable
 
 
+class CacheObserver(Protocol):
+    """Told of each lookup's outcome, e.g. by metrics, without the cache knowing who listens."""
+
+    def cache_used(self, result: str, count: int) -> None: ...
+
+
 @dataclass
 class CacheStats:
-    """Counters for the metrics module to publish (findsvc_cache_*_total)."""
-
     hits: int = 0  # answered from the cache
     misses: int = 0  # went to the store
     shared: int = 0  # waited for another call's query to the store for the same name
+    observer: CacheObserver | None = None
+
+    def count(self, result: str, count: int = 1) -> None:
+        setattr(self, result, getattr(self, result) + count)
+        if self.observer is not None and count:
+            self.observer.cache_used(result, count)
 
 
 class _Flight:
@@ -46,6 +57,7 @@ class CachingRepository:
         size: int,
         negative_ttl_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        observer: CacheObserver | None = None,
     ) -> None:
         self._inner = inner
         self._ttl_s = ttl_s
@@ -55,7 +67,7 @@ class CachingRepository:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[float, User | UserNotFound]] = OrderedDict()
         self._flights: dict[str, _Flight] = {}
-        self.stats = CacheStats()
+        self.stats = CacheStats(observer=observer)
 
     def get(self, name: Name) -> User:
         key = name.value
@@ -64,10 +76,10 @@ class CachingRepository:
             if cached is None:
                 flight = self._flights.get(key)
                 if flight is None:
-                    self.stats.misses += 1
+                    self.stats.count("misses")
                     self._flights[key] = mine = _Flight()
                 else:
-                    self.stats.shared += 1
+                    self.stats.count("shared")
         if cached is not None:
             return _answer(cached, name)
         if flight is not None:
@@ -91,7 +103,7 @@ class CachingRepository:
         missing = [name for name, lookup in zip(names, lookups, strict=True) if lookup is None]
         fetched = iter(self._inner.get_many(missing) if missing else [])
         with self._lock:
-            self.stats.misses += len(missing)
+            self.stats.count("misses", len(missing))
             for i, lookup in enumerate(lookups):
                 if lookup is None:
                     fresh = next(fetched)
@@ -121,7 +133,7 @@ class CachingRepository:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        self.stats.hits += 1
+        self.stats.count("hits")
         return value
 
     def _remember(self, key: str, outcome: object) -> None:

@@ -59,6 +59,13 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.cache_lookups = Counter(
+            "findsvc_cache_lookups",
+            "Lookups the cache saw, by result: hits (answered from the cache), misses (went to"
+            " the database), shared (waited for another call's query for the same name).",
+            ("result",),
+            registry=registry,
+        )
         self.db_up = Gauge(
             "findsvc_db_up",
             "1 when the last health check read the users table, else 0.",
@@ -77,6 +84,10 @@ class Metrics:
     def connections_changed(self, in_use: int, idle: int) -> None:
         self.db_pool_in_use.set(in_use)
         self.db_pool_idle.set(idle)
+
+    # The cache's CacheObserver protocol.
+    def cache_used(self, result: str, count: int) -> None:
+        self.cache_lookups.labels(result).inc(count)
 
     def connection_used(self, seconds: float, ok: bool) -> None:
         self.db_query_seconds.labels("ok" if ok else "error").observe(seconds)

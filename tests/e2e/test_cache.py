@@ -11,6 +11,7 @@ from findsvc.config import DatabaseUrl
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.e2e.conftest import KRISHNA_SINCE
 from tests.support.db import admin_connection, insert_user
+from tests.support.metrics import metrics_port, scrape, value
 from tests.support.server import ServerProcess
 
 
@@ -46,3 +47,17 @@ class TestCacheOn:
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
         insert_user(users_db, "AddedLater01", 9000000003, KRISHNA_SINCE)
         assert find(cached_server, "AddedLater01").phone == 9000000003
+
+
+class TestCacheMetrics:
+    def test_hits_and_misses_are_published(self, cached_server: ServerProcess) -> None:
+        port = metrics_port(cached_server)
+        before = scrape(port)
+        find(cached_server, "KrishnaMohan")
+        find(cached_server, "KrishnaMohan")
+        after = scrape(port)
+        lookups = "findsvc_cache_lookups_total"
+        hits = value(after, lookups, result="hits") - value(before, lookups, result="hits")
+        misses = value(after, lookups, result="misses") - value(before, lookups, result="misses")
+        assert hits >= 1
+        assert hits + misses == 2
