@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -181,11 +182,18 @@ class TestDatabaseOutage:
         assert threads_after <= threads_before + THREAD_JITTER
 
 
-def lock_users_table(url: DatabaseUrl) -> tuple[object, object]:
-    conn = admin_connection(url, url.database)
-    cursor = conn.cursor()
-    cursor.execute("LOCK TABLES ums_users WRITE")
-    return conn, cursor
+@contextmanager
+def calls_held_by_a_table_lock(
+    server: ServerProcess, url: DatabaseUrl, count: int
+) -> Iterator[CallsInFlight]:
+    """`count` FindUser calls, all waiting on `LOCK TABLES ums_users WRITE` until the block ends."""
+    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
+        cursor.execute("LOCK TABLES ums_users WRITE")
+        in_flight = CallsInFlight(server.target)
+        in_flight.start(count)
+        wait_for(lambda: finds_waiting_on_the_lock(url) == count, 10)
+        yield in_flight
+    # Closing the connection ended the lock.
 
 
 def finds_waiting_on_the_lock(url: DatabaseUrl) -> int:
@@ -236,17 +244,13 @@ class TestLoadShedding:
         )
         try:
             server.wait_health()
-            conn, _ = lock_users_table(users_db)
-            in_flight = CallsInFlight(server.target)
-            try:
-                in_flight.start(2)
-                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 2, 10)
-                with server.channel() as channel:
-                    started = time.monotonic()
-                    assert find(channel, "KrishnaMohan") == grpc.StatusCode.RESOURCE_EXHAUSTED
-                    assert time.monotonic() - started < 1.0
-            finally:
-                conn.close()  # type: ignore[attr-defined]  # ends the lock
+            with (
+                calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
+                server.channel() as channel,
+            ):
+                started = time.monotonic()
+                assert find(channel, "KrishnaMohan") == grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert time.monotonic() - started < 1.0
             assert in_flight.join() == [grpc.StatusCode.OK] * 2
         finally:
             server.close()
@@ -277,12 +281,8 @@ class TestRollingUpdate:
         )
         try:
             server.wait_health()
-            conn, _ = lock_users_table(users_db)
-            in_flight = CallsInFlight(server.target)
             while_draining = CallsInFlight(server.target)  # a client that connects only now
-            try:
-                in_flight.start(4)
-                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 4, 10)
+            with calls_held_by_a_table_lock(server, users_db, 4) as in_flight:
                 server.process.send_signal(signal.SIGTERM)
                 signalled_at = time.monotonic()
                 assert wait_for(lambda: readiness_is(server, NOT_SERVING), 1) < 1
@@ -292,8 +292,6 @@ class TestRollingUpdate:
                 with grpc.insecure_channel(server.target) as late:
                     assert find(late, "KrishnaMohan", timeout_s=2) == grpc.StatusCode.UNAVAILABLE
                 assert server.process.poll() is None  # the accepted calls are still running
-            finally:
-                conn.close()  # type: ignore[attr-defined]  # ends the lock
             assert in_flight.join() == [grpc.StatusCode.OK] * 4
             assert while_draining.join() == [grpc.StatusCode.OK] * 2
             assert server.process.wait(timeout=10) == 0
@@ -327,17 +325,11 @@ class TestRollingUpdate:
         )
         try:
             server.wait_health()
-            conn, _ = lock_users_table(users_db)
-            in_flight = CallsInFlight(server.target)
-            try:
-                in_flight.start(2)
-                wait_for(lambda: finds_waiting_on_the_lock(users_db) == 2, 10)
+            with calls_held_by_a_table_lock(server, users_db, 2) as in_flight:
                 started = time.monotonic()
                 server.process.send_signal(signal.SIGTERM)
                 assert server.process.wait(timeout=10) == 0
                 assert time.monotonic() - started < 4
-            finally:
-                conn.close()  # type: ignore[attr-defined]  # ends the lock
             assert grpc.StatusCode.OK not in in_flight.join()
         finally:
             server.close()
