@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install run test lint unit proto bench breaking image k8s clean
+.PHONY: install tools run test lint unit proto bench breaking image k8s clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: lint breaking $(NODE_STAMP)
+# What the tests call beyond Python (MariaDB, Java, Node, kubectl), installed when missing.
+tools: $(STAMP)
 	$(BIN)/python tests/support/ensure_test_tools.py
+
+test: tools lint breaking $(NODE_STAMP)
 	$(BIN)/pytest
 
 # The contract only grows: see protos/breaking.py for what it is compared with.

@@ -1,4 +1,5 @@
-"""Makes sure the machine has what the tests call: a MySQL, and a Java gRPC toolchain.
+"""Makes sure the machine has what the tests call: a MySQL, a Java gRPC toolchain, Node.js for
+the Node client, and kubectl for rendering the manifests.
 
 Installs the missing Debian packages when we are root; otherwise says, in one line, what to
 install. A MySQL is there when FINDSVC_TEST_MYSQL_URL is set or mariadbd can be started privately.
@@ -36,6 +37,8 @@ NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (
             "default-jdk-headless",
         ),
     ),
+    (bool(shutil.which("node") and shutil.which("npm")), ("nodejs", "npm")),
+    (shutil.which("kubectl") is not None, ("kubectl",)),
 )
 
 
