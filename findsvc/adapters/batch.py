@@ -61,3 +61,17 @@ def lookups_from_rows(
         hit = by_position.get(index[name.value])
         lookups.append(UserNotFound(name) if hit is None else hit)
     return lookups
+
+
+def find_many(
+    names: Sequence[Name],
+    dialect: Dialect,
+    fetch_all: Callable[[str, tuple[str, ...]], Sequence[Sequence[Any]]],
+    decode_since: Callable[[Any], Any] = lambda since: since,
+) -> list[Lookup]:
+    """An adapter's get_many: one query for the distinct names, run by `fetch_all`."""
+    distinct = distinct_values(names)
+    if not distinct:
+        return []
+    rows = fetch_all(find_many_sql(len(distinct), dialect), (*distinct, *distinct))
+    return lookups_from_rows(names, distinct, rows, decode_since)

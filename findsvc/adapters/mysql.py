@@ -11,7 +11,7 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
-from findsvc.adapters.batch import distinct_values, find_many_sql, lookups_from_rows
+from findsvc.adapters.batch import find_many
 from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.rows import user_from_row
 from findsvc.config import DatabaseUrl
@@ -83,11 +83,7 @@ class MySqlUserRepository:
         return user_from_row(*row)
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
-        distinct = distinct_values(names)
-        if not distinct:
-            return []
-        sql = find_many_sql(len(distinct), "mysql")
-        return lookups_from_rows(names, distinct, self._fetch_all(sql, (*distinct, *distinct)))
+        return find_many(names, "mysql", self._fetch_all)
 
     def ping(self) -> None:
         """Raises RepositoryUnavailable unless the table can be read."""

@@ -7,8 +7,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from findsvc.adapters.batch import distinct_values, find_many_sql, lookups_from_rows
+from findsvc.adapters.batch import find_many
 from findsvc.adapters.rows import user_from_row
 from findsvc.domain.model import Name, User, UserNotFound
 from findsvc.domain.ports import Lookup, RepositoryUnavailable
@@ -39,29 +40,21 @@ class SqliteUserRepository:
         return conn
 
     def get(self, name: Name) -> User:
-        try:
-            row = self._connection().execute(FIND_BY_NAME, (name.value,)).fetchone()
-        except sqlite3.Error:
-            raise RepositoryUnavailable("database unavailable") from None
-        if row is None:
+        rows = self._fetch_all(FIND_BY_NAME, (name.value,))
+        if not rows:
             raise UserNotFound(name)
-        stored_name, phone, since = row
+        stored_name, phone, since = rows[0]
         return user_from_row(stored_name, phone, _since(since))
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
-        distinct = distinct_values(names)
-        if not distinct:
-            return []
-        sql = find_many_sql(len(distinct), "sqlite")
-        try:
-            rows = self._connection().execute(sql, (*distinct, *distinct)).fetchall()
-        except sqlite3.Error:
-            raise RepositoryUnavailable("database unavailable") from None
-        return lookups_from_rows(names, distinct, rows, _since)
+        return find_many(names, "sqlite", self._fetch_all, _since)
 
     def ping(self) -> None:
+        self._fetch_all("SELECT 1 FROM ums_users LIMIT 1", ())
+
+    def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
-            self._connection().execute("SELECT 1 FROM ums_users LIMIT 1").fetchone()
+            return self._connection().execute(sql, args).fetchall()
         except sqlite3.Error:
             raise RepositoryUnavailable("database unavailable") from None
 
