@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+# The exit code for bad configuration, whichever command meets it.
+EXIT_CONFIG = 2
+
 
 class ConfigError(Exception):
     """Bad configuration: the message is one line, safe to print."""

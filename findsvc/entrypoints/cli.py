@@ -14,11 +14,9 @@ from findsvc import bootstrap
 from findsvc.adapters.demo import DEMO_USERS
 from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
-from findsvc.config import ConfigError, Settings, add_flags, load
+from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
 from findsvc.entrypoints import logs, supervisor
 from findsvc.entrypoints.grpc_server import serve_until_signalled
-
-EXIT_CONFIG = 2
 
 log = logging.getLogger("findsvc")
 

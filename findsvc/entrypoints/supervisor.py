@@ -29,11 +29,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from findsvc.config import Settings
+from findsvc.config import EXIT_CONFIG, Settings
 
 log = logging.getLogger(__name__)
 
-EXIT_CONFIG = 2
 EXIT_CHILD_FAILED = 1
 
 
