@@ -93,6 +93,11 @@ def scenarios(db_url: str, db_port: int) -> list[Scenario]:
             ],
         ),
         Scenario(
+            "aio_batching",
+            "experiment: grpc.aio, one DB thread batching lookups (bench/aio_batching_server.py)",
+            [sys.executable, "-m", "bench.aio_batching_server", "{port}", db_url],
+        ),
+        Scenario(
             "ceiling",
             "constant reply, no DB (transport ceiling)",
             [sys.executable, "-m", "bench.constant_server", "{port}"],
