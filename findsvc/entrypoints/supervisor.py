@@ -13,7 +13,7 @@ Python serves one call at a time per process (the GIL); more cores need more pro
   its samples there. The children serve no /metrics; the supervisor serves it on the metrics
   port from a MultiProcessCollector, which sums (or, for gauges, combines as each gauge's
   multiprocess_mode says) the samples of all children, and forgets a child that is gone.
-  Not carried over: findsvc_db_up, a function gauge, which multiprocess mode cannot share.
+  findsvc_db_up is the lowest of the live children's: 0 when any of them cannot read the table.
 """
 
 from __future__ import annotations
