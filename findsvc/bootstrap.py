@@ -107,7 +107,7 @@ def build_service(settings: Settings) -> Service:
     if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
         try:
             telemetry.start()
-        except OSError:
+        except ConfigError:
             users.close()
-            raise ConfigError(f"cannot serve metrics on port {settings.metrics_port}") from None
+            raise
     return Service(server, users, telemetry)

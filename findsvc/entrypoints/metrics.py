@@ -12,6 +12,8 @@ from wsgiref.simple_server import WSGIServer
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from findsvc.config import ConfigError
+
 GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 
 # Queries are point lookups on a unique key: most take a millisecond or two.
@@ -94,10 +96,13 @@ class Metrics:
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
     """Serves /metrics in a daemon thread; port 0 picks a free port (see `server_port`).
 
-    Raises OSError when the address cannot be bound.
+    Raises ConfigError when the address cannot be bound.
     """
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: Prometheus ignores them
-    server, _thread = prometheus_client.start_http_server(
-        port, addr=host.strip("[]"), registry=registry
-    )
+    try:
+        server, _thread = prometheus_client.start_http_server(
+            port, addr=host.strip("[]"), registry=registry
+        )
+    except OSError:
+        raise ConfigError(f"cannot serve metrics on port {port}") from None
     return server

@@ -32,7 +32,7 @@ class Telemetry:
         self._http: WSGIServer | None = None
 
     def start(self) -> int:
-        """Serves /metrics; returns its port. Raises OSError when the port is taken."""
+        """Serves /metrics; returns its port. Raises ConfigError when the port is taken."""
         self._http = serve_metrics(
             self.metrics.registry, self._settings.host, self._settings.metrics_port
         )
