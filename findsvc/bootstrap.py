@@ -103,10 +103,11 @@ def build_service(settings: Settings) -> Service:
     except RuntimeError:
         users.close()
         raise ConfigError(f"cannot listen on {settings.listen_address}") from None
+    server.readiness.on_database_checked(telemetry.metrics.database_checked)
     if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
         try:
-            telemetry.start(lambda: server.readiness.database_up)
-        except OSError:
+            telemetry.start()
+        except ConfigError:
             users.close()
-            raise ConfigError(f"cannot serve metrics on port {settings.metrics_port}") from None
+            raise
     return Service(server, users, telemetry)

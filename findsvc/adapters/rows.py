@@ -11,8 +11,10 @@ from findsvc.domain.model import CorruptUserRecord, DomainError, Name, PhoneNumb
 def user_from_row(name: Any, phone: Any, since: Any) -> User:
     """Raises CorruptUserRecord for a row the AddService's rules forbid."""
     try:
-        if not isinstance(since, datetime):
+        if since is None:
             raise CorruptUserRecord(str(name), "since is missing")
+        if not isinstance(since, datetime):
+            raise CorruptUserRecord(str(name), "since is not a date and time")
         # DATETIME has no zone; the AddService stores UTC.
         since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since
         return User(Name.parse(str(name)), PhoneNumber(phone), since_utc)

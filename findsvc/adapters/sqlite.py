@@ -77,5 +77,12 @@ class SqliteUserRepository:
             conn.close()
 
 
-def _since(stored: str | None) -> datetime | None:
-    return datetime.fromisoformat(stored) if stored else None
+def _since(stored: Any) -> Any:
+    """The stored text as a datetime; anything else is handed on as is, for user_from_row to
+    call the row corrupt, as PyMySQL hands on a DATETIME it cannot read (the zero date)."""
+    if not stored:
+        return None
+    try:
+        return datetime.fromisoformat(stored)
+    except (TypeError, ValueError):  # SQLite stores whatever it is given, in any column
+        return stored

@@ -37,8 +37,13 @@ class Readiness:
         self._publish_lock = threading.Lock()  # a check never overwrites drain's NOT_SERVING
         self._thread = threading.Thread(target=self._run, name="readiness", daemon=True)
         self.database_up = False
+        self._on_database_checked: Callable[[bool], None] = lambda _up: None
         servicer.set(LIVENESS_NAME, SERVING)
         self._publish(NOT_SERVING)
+
+    def on_database_checked(self, observer: Callable[[bool], None]) -> None:
+        """observer(up) hears every verdict, before the health service does."""
+        self._on_database_checked = observer
 
     def start(self) -> None:
         self.check()
@@ -59,6 +64,7 @@ class Readiness:
         if up != self.database_up:
             log.info("database %s", "reachable" if up else "unreachable")
         self.database_up = up
+        self._on_database_checked(up)
         with self._publish_lock:
             if not self._draining:
                 self._publish(SERVING if up else NOT_SERVING)

@@ -7,11 +7,12 @@ when one process serves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from wsgiref.simple_server import WSGIServer
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from findsvc.config import ConfigError
 
 GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 
@@ -66,6 +67,8 @@ class Metrics:
             ("result",),
             registry=registry,
         )
+        # Across processes the pod says 1 only when every live process read the table: each
+        # has its own connections, and one that cannot reach the DB fails its share of calls.
         self.db_up = Gauge(
             "findsvc_db_up",
             "1 when the last health check read the users table, else 0.",
@@ -73,12 +76,9 @@ class Metrics:
             multiprocess_mode="livemin",
         )
 
-    def track_database(self, is_up: Callable[[], bool]) -> None:
-        """The DB-up gauge reads the readiness checker's latest answer at scrape time.
-
-        A function gauge is not shared in multiprocess mode: there, set it from each check.
-        """
-        self.db_up.set_function(lambda: 1.0 if is_up() else 0.0)
+    # Readiness's observer: set on each check, as a function gauge is not shared across processes.
+    def database_checked(self, up: bool) -> None:
+        self.db_up.set(1 if up else 0)
 
     # The adapters' PoolObserver protocol: the pool calls these; prometheus stays out of it.
     def connections_changed(self, in_use: int, idle: int) -> None:
@@ -96,10 +96,13 @@ class Metrics:
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
     """Serves /metrics in a daemon thread; port 0 picks a free port (see `server_port`).
 
-    Raises OSError when the address cannot be bound.
+    Raises ConfigError when the address cannot be bound.
     """
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: Prometheus ignores them
-    server, _thread = prometheus_client.start_http_server(
-        port, addr=host.strip("[]"), registry=registry
-    )
+    try:
+        server, _thread = prometheus_client.start_http_server(
+            port, addr=host.strip("[]"), registry=registry
+        )
+    except OSError:
+        raise ConfigError(f"cannot serve metrics on port {port}") from None
     return server

@@ -13,7 +13,7 @@ Python serves one call at a time per process (the GIL); more cores need more pro
   its samples there. The children serve no /metrics; the supervisor serves it on the metrics
   port from a MultiProcessCollector, which sums (or, for gauges, combines as each gauge's
   multiprocess_mode says) the samples of all children, and forgets a child that is gone.
-  Not carried over: findsvc_db_up, a function gauge, which multiprocess mode cannot share.
+  findsvc_db_up is the lowest of the live children's: 0 when any of them cannot read the table.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import sys
 import tempfile
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from wsgiref.simple_server import WSGIServer
 
-from findsvc.config import EXIT_CONFIG, Settings
+from findsvc.config import EXIT_CONFIG, ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ def serve_processes(settings: Settings, serve_one: Callable[[], int]) -> int:
             pass_on(signal.SIGTERM, None)
         try:
             metrics_http = _serve_metrics(settings)
-        except OSError:
-            print(f"findsvc: cannot serve metrics on port {settings.metrics_port}", file=sys.stderr)
+        except ConfigError as error:
+            print(f"findsvc: {error}", file=sys.stderr)
             pass_on(signal.SIGTERM, None)
             _wait(children, lambda: True, pass_on)
             return EXIT_CONFIG
@@ -119,15 +119,17 @@ def _multiprocess_metrics_dir() -> str | None:
     return path
 
 
-def _serve_metrics(settings: Settings) -> Any:
-    """/metrics for all children, in a daemon thread. Raises OSError when the port is taken."""
-    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+def _serve_metrics(settings: Settings) -> WSGIServer:
+    """/metrics for all children, in a daemon thread. Raises ConfigError when the port is taken."""
+    # Imported here, not at the top: the children inherit this module's imports, and
+    # prometheus-client must first be imported after PROMETHEUS_MULTIPROC_DIR is set.
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    from findsvc.entrypoints.metrics import serve_metrics
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    server, _thread = start_http_server(
-        settings.metrics_port, addr=settings.host.strip("[]"), registry=registry
-    )
+    server = serve_metrics(registry, settings.host, settings.metrics_port)
     port = server.server_port
     log.info("metrics of all server processes on port %d", port, extra={"metrics_port": port})
     return server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
@@ -32,9 +31,8 @@ class Telemetry:
         ]
         self._http: WSGIServer | None = None
 
-    def start(self, database_up: Callable[[], bool]) -> int:
-        """Serves /metrics; returns its port. Raises OSError when the port is taken."""
-        self.metrics.track_database(database_up)
+    def start(self) -> int:
+        """Serves /metrics; returns its port. Raises ConfigError when the port is taken."""
         self._http = serve_metrics(
             self.metrics.registry, self._settings.host, self._settings.metrics_port
         )

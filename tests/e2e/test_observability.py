@@ -178,11 +178,19 @@ class TestAccessLogs:
 
 
 class TestMetricsPort:
+    # With several processes the supervisor, not the server, serves /metrics.
+    @pytest.mark.parametrize("processes", ["1", "2"])
     def test_a_taken_metrics_port_is_one_line_and_exit_code_2(
-        self, observed: ServerProcess, users_db_url: str
+        self, observed: ServerProcess, users_db_url: str, processes: str
     ) -> None:
         taken = str(metrics_port(observed))
-        clash = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_METRICS_PORT": taken})
+        clash = ServerProcess(
+            {
+                "FINDSVC_DB_URL": users_db_url,
+                "FINDSVC_METRICS_PORT": taken,
+                "FINDSVC_PROCESSES": processes,
+            }
+        )
         try:
             assert clash.process.wait(timeout=30) == 2
             lines = [line for line in clash.logs.splitlines() if not line.startswith("{")]

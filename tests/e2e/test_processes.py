@@ -7,6 +7,7 @@ from pathlib import Path
 import grpc
 
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.load import wait_for
 from tests.support.metrics import metrics_port, scrape, value
 from tests.support.server import ServerProcess
 
@@ -36,8 +37,9 @@ class TestTwoProcesses:
             for _ in range(6):
                 assert find_on_a_new_connection(server.target).phone == 9731423166
             # One /metrics for both processes: every call is counted, whichever served it.
+            port = metrics_port(server)
             handled = value(
-                scrape(metrics_port(server)),
+                scrape(port),
                 "grpc_server_handled_total",
                 grpc_type="unary",
                 grpc_service="glarimy.ums.find.v1.FindService",
@@ -45,6 +47,8 @@ class TestTwoProcesses:
                 grpc_code="OK",
             )
             assert handled == 6
+            # One series for the pod, 1 once every process has read the table.
+            wait_for(lambda: value(scrape(port), "findsvc_db_up") == 1, timeout_s=10)
             assert server.terminate() == 0
             assert all(not Path(f"/proc/{child}").exists() for child in children)
         finally:

@@ -14,7 +14,7 @@ from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import Lookup
-from tests.support.db import create_database, insert_user
+from tests.support.db import admin_connection, create_database, insert_user
 
 SINCE = datetime(2018, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -26,8 +26,9 @@ class Repository(Protocol):
     def close(self) -> None: ...
 
 
-# Adds one row the way the AddService would, behind the adapter's back.
-AddRow = Callable[[str, int, datetime | None], None]
+# Adds one row the way the AddService would, behind the adapter's back. A str `since` is
+# stored as that text: a value no AddService should write, but corrupt data does happen.
+AddRow = Callable[[str, int, datetime | str | None], None]
 
 
 @pytest.fixture(params=["mysql", "sqlite"])
@@ -36,7 +37,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Repo
         url: DatabaseUrl = request.getfixturevalue("mysql_url")
         create_database(url)
         mysql = MySqlUserRepository(url, url.password, 2, 2.0, 5.0)
-        yield mysql, lambda name, phone, since: insert_user(url, name, phone, since)
+        yield mysql, lambda name, phone, since: _add_mysql(url, name, phone, since)
         mysql.close()
     else:
         sqlite = SqliteUserRepository(tmp_path / "users.db")
@@ -45,13 +46,28 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Repo
         sqlite.close()
 
 
-def _add_sqlite(repo: SqliteUserRepository, name: str, phone: int, since: datetime | None) -> None:
-    if since is None:
-        repo._connection().execute(  # the AddService would never; corrupt data does happen
-            "INSERT INTO ums_users (name, phone, since) VALUES (?, ?, NULL)", (name, phone)
-        )
+def _add_mysql(url: DatabaseUrl, name: str, phone: int, since: datetime | str | None) -> None:
+    if isinstance(since, str):
+        with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
+            # Without the strict modes, MySQL stores text it cannot read as the zero date.
+            cursor.execute("SET SESSION sql_mode = ''")
+            cursor.execute(
+                "INSERT INTO ums_users (name, phone, since) VALUES (%s, %s, %s)",
+                (name, phone, since),
+            )
     else:
+        insert_user(url, name, phone, since)
+
+
+def _add_sqlite(
+    repo: SqliteUserRepository, name: str, phone: int, since: datetime | str | None
+) -> None:
+    if isinstance(since, datetime):
         repo.add_all([(name, phone, since)])
+    else:
+        repo._connection().execute(
+            "INSERT INTO ums_users (name, phone, since) VALUES (?, ?, ?)", (name, phone, since)
+        )
 
 
 class TestRepositoryContract:
@@ -102,6 +118,14 @@ class TestRepositoryContract:
         add("NoSinceUser", 9731423166, None)
         with pytest.raises(CorruptUserRecord):
             repo.get(Name("NoSinceUser"))
+
+    def test_a_row_whose_since_is_not_a_date_is_corrupt(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        add("GarbledSince", 9731423166, "garbage")
+        with pytest.raises(CorruptUserRecord):
+            repo.get(Name("GarbledSince"))
 
     def test_a_corrupt_row_does_not_spoil_the_next_lookup(
         self, store: tuple[Repository, AddRow]
@@ -162,6 +186,15 @@ class TestBatchContract:
         found = repo.get_many(names("BrokenPhone1", "KrishnaMohan"))
         assert [outcome(lookup) for lookup in found] == ["CorruptUserRecord", "KrishnaMohan"]
         assert "12345" not in str(found[0])
+
+    def test_a_row_whose_since_is_not_a_date_spoils_only_its_own_lookup(
+        self, store: tuple[Repository, AddRow]
+    ) -> None:
+        repo, add = store
+        add("GarbledSince", 9731423166, "garbage")
+        add("KrishnaMohan", 9731423166, SINCE)
+        found = repo.get_many(names("GarbledSince", "KrishnaMohan"))
+        assert [outcome(lookup) for lookup in found] == ["CorruptUserRecord", "KrishnaMohan"]
 
     def test_a_user_committed_just_now_is_found_by_the_next_batch(
         self, store: tuple[Repository, AddRow]
