@@ -42,13 +42,22 @@ class ServerProcess:
         os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
 
-    def channel(self) -> grpc.Channel:
-        return grpc.insecure_channel(self.target)
+    def channel(self, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
+        """Plaintext, or TLS with these credentials."""
+        if credentials is None:
+            return grpc.insecure_channel(self.target)
+        return grpc.secure_channel(self.target, credentials)
 
-    def wait_health(self, service: str = "", status: int = SERVING, timeout_s: float = 20) -> None:
+    def wait_health(
+        self,
+        service: str = "",
+        status: int = SERVING,
+        timeout_s: float = 20,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         last = None
-        with self.channel() as channel:
+        with self.channel(credentials) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
