@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from findsvc.client import (
 )
 from tests.e2e.conftest import KRISHNA_SINCE
 from tests.support.mariadb import free_port
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, findsvc
 
 
 class TestFind:
@@ -60,12 +58,6 @@ class TestFindMany:
 class TestFindCommand:
     def test_an_unreadable_ca_file_is_one_line_and_exit_code_2(self, tmp_path: Path) -> None:
         missing = tmp_path / "no-such-ca.pem"
-        result = subprocess.run(
-            [sys.executable, "-m", "findsvc", "find", "KrishnaMohan", "--ca-cert", str(missing)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = findsvc("find", "KrishnaMohan", "--ca-cert", str(missing))
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [f"findsvc: --ca-cert: cannot read {missing}"]

@@ -1,4 +1,5 @@
-"""A real `findsvc serve` process on loopback, as users and the kubelet meet it."""
+"""A real `findsvc serve` process on loopback, as users and the kubelet meet it; other
+`findsvc` commands run to their end."""
 
 from __future__ import annotations
 
@@ -85,3 +86,15 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log_path.unlink(missing_ok=True)
+
+
+def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`findsvc ARGS...` run to its end, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "findsvc", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
