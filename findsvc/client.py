@@ -115,7 +115,10 @@ class FindClient:
         client_key: bytes | None = None,
         token: str | None = None,
     ) -> None:
-        """TLS is on when `tls` is true or any certificate is given."""
+        """TLS is on when `tls` is true or any certificate is given. ValueError when only one
+        of `client_certificate` and `client_key` is given (gRPC would abort the process)."""
+        if bool(client_certificate) != bool(client_key):
+            raise ValueError("a client certificate and its key go together: give both or neither")
         options = [
             ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
             ("grpc.enable_retries", 1),

@@ -13,6 +13,7 @@ from findsvc.client import (
     UserNotFoundError,
 )
 from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.certs import Pki
 from tests.support.mariadb import free_port
 from tests.support.server import ServerProcess, findsvc
 
@@ -61,3 +62,14 @@ class TestFindCommand:
         result = findsvc("find", "KrishnaMohan", "--ca-cert", str(missing))
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [f"findsvc: --ca-cert: cannot read {missing}"]
+
+    @pytest.mark.parametrize("given", ["--client-cert", "--client-key"])
+    def test_half_a_client_certificate_is_one_line_and_exit_code_2(
+        self, pki: Pki, given: str
+    ) -> None:
+        pem = pki.client_cert if given == "--client-cert" else pki.client_key
+        result = findsvc("find", "KrishnaMohan", "--ca-cert", str(pki.ca), given, str(pem))
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            "findsvc: a client certificate and its key go together: give both or neither"
+        ]
