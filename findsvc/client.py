@@ -77,7 +77,9 @@ class InvalidNameError(FindError):
 
 
 class ServiceUnavailableError(FindError):
-    """Still UNAVAILABLE after the retries; try again later."""
+    """Still UNAVAILABLE after the retries; try again later. A failed TLS handshake is this too,
+    and will not pass on a retry: a server the client does not trust (`details` names
+    CERTIFICATE_VERIFY_FAILED) or a client certificate the server refuses."""
 
 
 class DeadlineExceededError(FindError):
@@ -89,7 +91,8 @@ class CorruptRecordError(FindError):
 
 
 class AuthenticationError(FindError):
-    """UNAUTHENTICATED or PERMISSION_DENIED: check the token or the client certificate."""
+    """UNAUTHENTICATED or PERMISSION_DENIED: check the token. (A refused client certificate
+    fails the TLS handshake instead: ServiceUnavailableError.)"""
 
 
 _ERRORS_BY_CODE: dict[grpc.StatusCode, type[FindError]] = {
