@@ -77,7 +77,9 @@ class InvalidNameError(FindError):
 
 
 class ServiceUnavailableError(FindError):
-    """Still UNAVAILABLE after the retries; try again later."""
+    """Still UNAVAILABLE after the retries; try again later. A failed TLS handshake is this too,
+    and will not pass on a retry: a server the client does not trust (`details` names
+    CERTIFICATE_VERIFY_FAILED) or a client certificate the server refuses."""
 
 
 class DeadlineExceededError(FindError):
@@ -89,7 +91,8 @@ class CorruptRecordError(FindError):
 
 
 class AuthenticationError(FindError):
-    """UNAUTHENTICATED or PERMISSION_DENIED: check the token or the client certificate."""
+    """UNAUTHENTICATED or PERMISSION_DENIED: check the token. (A refused client certificate
+    fails the TLS handshake instead: ServiceUnavailableError.)"""
 
 
 _ERRORS_BY_CODE: dict[grpc.StatusCode, type[FindError]] = {
@@ -115,7 +118,10 @@ class FindClient:
         client_key: bytes | None = None,
         token: str | None = None,
     ) -> None:
-        """TLS is on when `tls` is true or any certificate is given."""
+        """TLS is on when `tls` is true or any certificate is given. ValueError when only one
+        of `client_certificate` and `client_key` is given (gRPC would abort the process)."""
+        if bool(client_certificate) != bool(client_key):
+            raise ValueError("a client certificate and its key go together: give both or neither")
         options = [
             ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
             ("grpc.enable_retries", 1),

@@ -68,15 +68,18 @@ def _find(args: argparse.Namespace) -> int:
         except OSError:
             raise ConfigError(f"--{option.replace('_', '-')}: cannot read {path}") from None
     token = files["token_file"].decode().strip() if files["token_file"] else None
-    client = FindClient(
-        args.target,
-        deadline_s=args.deadline,
-        tls=args.tls,
-        root_certificates=files["ca_cert"],
-        client_certificate=files["client_cert"],
-        client_key=files["client_key"],
-        token=token,
-    )
+    try:
+        client = FindClient(
+            args.target,
+            deadline_s=args.deadline,
+            tls=args.tls,
+            root_certificates=files["ca_cert"],
+            client_certificate=files["client_cert"],
+            client_key=files["client_key"],
+            token=token,
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     with client:
         try:
             record = client.find(args.name)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from findsvc.config import DatabaseUrl
+from tests.support.certs import Pki, make_pki
 from tests.support.db import admin_connection, create_database, insert_user, url_string
 from tests.support.server import ServerProcess
 
@@ -37,3 +38,26 @@ def server(users_db: DatabaseUrl) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="module")
 def users_db_url(users_db: DatabaseUrl) -> str:
     return url_string(users_db)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def tls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
+    """Serves TLS only, with a certificate from `pki`'s CA."""
+    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **pki.server_env()})
+    process.wait_health(credentials=pki.credentials())
+    yield process
+    process.close()
+
+
+@pytest.fixture(scope="module")
+def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
+    """Serves mutual TLS only: clients show a certificate from `pki`'s CA."""
+    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **pki.server_env(mutual=True)})
+    process.wait_health(credentials=pki.credentials(client_cert=True))
+    yield process
+    process.close()

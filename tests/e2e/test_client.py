@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,9 @@ from findsvc.client import (
     UserNotFoundError,
 )
 from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.certs import Pki
 from tests.support.mariadb import free_port
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, findsvc
 
 
 class TestFind:
@@ -60,12 +59,17 @@ class TestFindMany:
 class TestFindCommand:
     def test_an_unreadable_ca_file_is_one_line_and_exit_code_2(self, tmp_path: Path) -> None:
         missing = tmp_path / "no-such-ca.pem"
-        result = subprocess.run(
-            [sys.executable, "-m", "findsvc", "find", "KrishnaMohan", "--ca-cert", str(missing)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = findsvc("find", "KrishnaMohan", "--ca-cert", str(missing))
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [f"findsvc: --ca-cert: cannot read {missing}"]
+
+    @pytest.mark.parametrize("given", ["--client-cert", "--client-key"])
+    def test_half_a_client_certificate_is_one_line_and_exit_code_2(
+        self, pki: Pki, given: str
+    ) -> None:
+        pem = pki.client_cert if given == "--client-cert" else pki.client_key
+        result = findsvc("find", "KrishnaMohan", "--ca-cert", str(pki.ca), given, str(pem))
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            "findsvc: a client certificate and its key go together: give both or neither"
+        ]

@@ -26,45 +26,8 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 PHONE = "9731423166"
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
 def tls_channel(server: ServerProcess, pki: Pki, client_cert: bool) -> grpc.Channel:
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=pki.ca.read_bytes(),
-        private_key=pki.client_key.read_bytes() if client_cert else None,
-        certificate_chain=pki.client_cert.read_bytes() if client_cert else None,
-    )
-    return grpc.secure_channel(server.target, credentials)
-
-
-@pytest.fixture
-def tls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        {
-            "FINDSVC_DB_URL": users_db_url,
-            "FINDSVC_TLS_CERT": str(pki.server_cert),
-            "FINDSVC_TLS_KEY": str(pki.server_key),
-        }
-    )
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        {
-            "FINDSVC_DB_URL": users_db_url,
-            "FINDSVC_TLS_CERT": str(pki.server_cert),
-            "FINDSVC_TLS_KEY": str(pki.server_key),
-            "FINDSVC_TLS_CLIENT_CA": str(pki.ca),
-        }
-    )
-    yield server
-    server.close()
+    return server.channel(pki.credentials(client_cert=client_cert))
 
 
 class TestTls:
@@ -72,12 +35,9 @@ class TestTls:
         self, tls_server: ServerProcess, pki: Pki
     ) -> None:
         with tls_channel(tls_server, pki, client_cert=False) as channel:
-            wait_for(lambda: health_status(channel, "") == SERVING, 20)
             assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
 
-    def test_a_plaintext_client_gets_nothing(self, tls_server: ServerProcess, pki: Pki) -> None:
-        with tls_channel(tls_server, pki, client_cert=False) as channel:
-            wait_for(lambda: health_status(channel, "") == SERVING, 20)
+    def test_a_plaintext_client_gets_nothing(self, tls_server: ServerProcess) -> None:
         with tls_server.channel() as plaintext:
             assert find(plaintext, "KrishnaMohan", timeout_s=2) != grpc.StatusCode.OK
 
@@ -96,8 +56,7 @@ class TestTls:
             }
         )
         try:
-            with tls_channel(server, old, client_cert=False) as channel:
-                wait_for(lambda: health_status(channel, "") == SERVING, 20)
+            server.wait_health(credentials=old.credentials())
             for source, live in ((new.server_key, live_key), (new.server_cert, live_cert)):
                 staged = live.with_suffix(".new")
                 staged.write_bytes(source.read_bytes())
@@ -134,14 +93,11 @@ class TestMutualTls:
         self, mtls_server: ServerProcess, pki: Pki
     ) -> None:
         with tls_channel(mtls_server, pki, client_cert=True) as channel:
-            wait_for(lambda: health_status(channel, "") == SERVING, 20)
             assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
 
     def test_a_client_without_a_certificate_is_refused(
         self, mtls_server: ServerProcess, pki: Pki
     ) -> None:
-        with tls_channel(mtls_server, pki, client_cert=True) as channel:
-            wait_for(lambda: health_status(channel, "") == SERVING, 20)
         with tls_channel(mtls_server, pki, client_cert=False) as channel:
             assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
 
@@ -149,14 +105,12 @@ class TestMutualTls:
         self, mtls_server: ServerProcess, pki: Pki, tmp_path: Path
     ) -> None:
         stranger = make_pki(tmp_path, "some other CA")
-        with tls_channel(mtls_server, pki, client_cert=True) as channel:
-            wait_for(lambda: health_status(channel, "") == SERVING, 20)
         credentials = grpc.ssl_channel_credentials(
             root_certificates=pki.ca.read_bytes(),
             private_key=stranger.client_key.read_bytes(),
             certificate_chain=stranger.client_cert.read_bytes(),
         )
-        with grpc.secure_channel(mtls_server.target, credentials) as channel:
+        with mtls_server.channel(credentials) as channel:
             assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
 
 

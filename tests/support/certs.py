@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -23,6 +24,21 @@ class Pki:
 
     def read(self, path: Path) -> bytes:
         return path.read_bytes()
+
+    def server_env(self, *, mutual: bool = False) -> dict[str, str]:
+        """A findsvc's TLS settings; `mutual` makes it ask clients for a certificate."""
+        env = {"FINDSVC_TLS_CERT": str(self.server_cert), "FINDSVC_TLS_KEY": str(self.server_key)}
+        if mutual:
+            env["FINDSVC_TLS_CLIENT_CA"] = str(self.ca)
+        return env
+
+    def credentials(self, *, client_cert: bool = False) -> grpc.ChannelCredentials:
+        """A client's: trusts this CA, and shows this CA's client certificate if told to."""
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca.read_bytes(),
+            private_key=self.client_key.read_bytes() if client_cert else None,
+            certificate_chain=self.client_cert.read_bytes() if client_cert else None,
+        )
 
 
 def _name(common_name: str) -> x509.Name:

@@ -1,5 +1,8 @@
 """A loopback TCP proxy in front of any MySQL: cut it for an outage, hang it for a hung DB.
 
+It serves any TCP server as well. With `record=True`, `forwarded` holds every byte it passed
+on, both ways: what went over the wire.
+
 - `down()`: open connections are reset and new ones refused, as when mysqld stops.
 - `hang()`: connections are accepted but nothing comes back, as with a hung server or a
   network partition that drops packets.
@@ -17,12 +20,14 @@ from tests.support.mariadb import free_port
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, record: bool = False) -> None:
         self._target = (target_host, target_port)
         self.port = free_port()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._mode = "up"
+        self._record = record
+        self.forwarded = bytearray()
         self._listener: socket.socket | None = None
         self._open_listener()
 
@@ -86,6 +91,9 @@ class TcpProxy:
                     break
                 if self._mode == "up":
                     sink.sendall(data)  # when hung, the bytes are dropped
+                    if self._record:
+                        with self._lock:
+                            self.forwarded += data
         except OSError:
             pass
         finally:

@@ -1,4 +1,5 @@
-"""A real `findsvc serve` process on loopback, as users and the kubelet meet it."""
+"""A real `findsvc serve` process on loopback, as users and the kubelet meet it; other
+`findsvc` commands run to their end."""
 
 from __future__ import annotations
 
@@ -42,13 +43,22 @@ class ServerProcess:
         os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
 
-    def channel(self) -> grpc.Channel:
-        return grpc.insecure_channel(self.target)
+    def channel(self, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
+        """Plaintext, or TLS with these credentials."""
+        if credentials is None:
+            return grpc.insecure_channel(self.target)
+        return grpc.secure_channel(self.target, credentials)
 
-    def wait_health(self, service: str = "", status: int = SERVING, timeout_s: float = 20) -> None:
+    def wait_health(
+        self,
+        service: str = "",
+        status: int = SERVING,
+        timeout_s: float = 20,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         last = None
-        with self.channel() as channel:
+        with self.channel(credentials) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -76,3 +86,15 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log_path.unlink(missing_ok=True)
+
+
+def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`findsvc ARGS...` run to its end, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "findsvc", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
