@@ -228,7 +228,7 @@ class Settings:
     host: str = "[::]"
     port: int = 50051
     log_level: str = "INFO"
-    workers: int = 16
+    workers: int = 4  # few threads: each extra one costs GIL hand-offs (README, Performance)
     max_concurrency: int = 64
     max_message_bytes: int = 16384
     db_pool_size: int = 2  # also the queries in flight before lookups coalesce (bootstrap)
