@@ -30,6 +30,7 @@ import pymysql
 
 from bench import db_path
 from bench.load import Sample, run_load
+from findsvc.config import Settings
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.mariadb import PrivateMariaDB, free_port
 
@@ -67,6 +68,12 @@ def scenarios(db_url: str, db_port: int) -> list[Scenario]:
         Scenario("findsvc", "findsvc FindUser, cache off", findsvc, base),
         *variants,
         Scenario(
+            "findsvc_16",
+            "findsvc FindUser, cache off, 16 threads (the earlier default)",
+            findsvc,
+            {**base, "FINDSVC_WORKERS": "16"},
+        ),
+        Scenario(
             "findsvc_cache",
             f"findsvc FindUser, cache on, hot set of {HOT_SET:,}",
             findsvc,
@@ -99,8 +106,13 @@ def scenarios(db_url: str, db_port: int) -> list[Scenario]:
         ),
         Scenario(
             "ceiling",
-            "constant reply, no DB (transport ceiling)",
+            f"constant reply, no DB, {Settings().workers} threads like findsvc (transport ceiling)",
             [sys.executable, "-m", "bench.constant_server", "{port}"],
+        ),
+        Scenario(
+            "ceiling_16",
+            "constant reply, no DB, 16 threads like the naive reference",
+            [sys.executable, "-m", "bench.constant_server", "{port}", "16"],
         ),
     ]
 
@@ -337,8 +349,13 @@ def targets(results: dict[str, dict[str, dict[str, float]]]) -> dict[str, object
         "c1_p50_findsvc_minus_naive_ms (<= 0.3)": (
             round(p50_1 - naive_p50_1, 3) if p50_1 and naive_p50_1 else None
         ),
+        # Against the higher of the two ceilings: the stricter reading.
         "c32_cache_over_ceiling (>= 0.9)": _ratio(
-            get("findsvc_cache", "32", "calls_per_s"), get("ceiling", "32", "calls_per_s")
+            get("findsvc_cache", "32", "calls_per_s"),
+            max(
+                get("ceiling", "32", "calls_per_s") or 0,
+                get("ceiling_16", "32", "calls_per_s") or 0,
+            ),
         ),
         "c32_2proc_over_1proc (>= 1.7)": _ratio(
             get("findsvc_2proc", "32", "calls_per_s"), get("findsvc", "32", "calls_per_s")

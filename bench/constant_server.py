@@ -1,7 +1,8 @@
 """COMPARISON BASELINE ONLY: the transport ceiling, a sync gRPC server answering a constant record.
 
 No DB, no validation: what a Python sync gRPC server can do at best on this machine.
-Usage: python -m bench.constant_server PORT
+WORKERS defaults to findsvc's own default, so that the ceiling has findsvc's shape.
+Usage: python -m bench.constant_server PORT [WORKERS]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from findsvc.config import Settings
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 RECORD = find_service_pb2.UserRecord(
@@ -26,7 +28,8 @@ class ConstantServicer(find_service_pb2_grpc.FindServiceServicer):
 
 
 def main() -> None:
-    server = grpc.server(ThreadPoolExecutor(max_workers=16))
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else Settings().workers
+    server = grpc.server(ThreadPoolExecutor(max_workers=workers))
     find_service_pb2_grpc.add_FindServiceServicer_to_server(ConstantServicer(), server)
     server.add_insecure_port(f"127.0.0.1:{sys.argv[1]}")
     server.start()

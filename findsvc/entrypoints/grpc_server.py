@@ -22,6 +22,7 @@ from findsvc.entrypoints.auth import token_auth
 from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
+from findsvc.entrypoints.health_lanes import HealthLanes
 from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
@@ -58,11 +59,13 @@ class FindServer:
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
     ) -> None:
         self._settings = settings
+        self._health_lanes = HealthLanes()
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             options=server_options(settings),
-            # Outermost first: telemetry sees every call, refused ones included.
-            interceptors=[*interceptors, *token_auth(settings), CallLimits()],
+            # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
+            # sees every call, refused ones included.
+            interceptors=[self._health_lanes, *interceptors, *token_auth(settings), CallLimits()],
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
@@ -102,6 +105,7 @@ class FindServer:
         log.info("stopping; in-flight calls have %.1fs", self._settings.grace_s)
         self.readiness.stop()
         self._server.stop(self._settings.grace_s).wait()
+        self._health_lanes.close()
         log.info("stopped")
 
     def wait(self) -> None:

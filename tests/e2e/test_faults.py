@@ -274,8 +274,9 @@ class TestRollingUpdate:
                 "FINDSVC_GRACE_S": "20",
                 "FINDSVC_DB_TIMEOUT_S": "20",
                 "FINDSVC_HEALTH_INTERVAL_S": "60",
-                # A query for each of the 6 calls: with fewer connections, the calls past
-                # them coalesce into one waiting batch, and fewer queries wait on the lock.
+                # A thread and a query for each of the 6 calls: with fewer, the calls past
+                # them wait for a thread, or coalesce into one batch, not on the lock.
+                "FINDSVC_WORKERS": "8",
                 "FINDSVC_DB_POOL_SIZE": "8",
             }
         )
