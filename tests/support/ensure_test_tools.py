@@ -26,12 +26,18 @@ NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (
         all(shutil.which(tool) for tool in ("protoc", "grpc_java_plugin", "javac"))
         and all(
             Path("/usr/share/java", jar).exists()
-            for jar in ("grpc-netty.jar", "netty-codec-http2.jar", "perfmark-api.jar")
+            for jar in (
+                "grpc-netty.jar",
+                "netty-codec-http2.jar",
+                "perfmark-api.jar",
+                "protobuf.jar",
+            )
         ),
         (
             "protobuf-compiler",
             "protobuf-compiler-grpc-java-plugin",
             "libgrpc-java",
+            "libprotobuf-java",  # libgrpc-java does not bring it with --no-install-recommends
             "libnetty-java",
             "libperfmark-java",
             "default-jdk-headless",
