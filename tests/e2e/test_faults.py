@@ -256,6 +256,34 @@ class TestLoadShedding:
             server.close()
 
 
+class TestProbesWhileEveryWorkerWaits:
+    def test_health_is_answered_while_every_worker_waits_on_a_locked_table(
+        self, users_db: DatabaseUrl
+    ) -> None:
+        server = ServerProcess(
+            {
+                "FINDSVC_DB_URL": url_string(users_db),
+                "FINDSVC_WORKERS": "2",
+                "FINDSVC_HEALTH_INTERVAL_S": "60",
+                "FINDSVC_DB_TIMEOUT_S": "20",
+            }
+        )
+        try:
+            server.wait_health()
+            with (
+                calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
+                server.channel() as channel,
+            ):
+                queued = CallsInFlight(server.target)
+                queued.start(1)  # waits for a worker, as would a probe without its own threads
+                assert health_status(channel, "liveness") == SERVING
+                assert health_status(channel, "") == SERVING
+            assert in_flight.join() == [grpc.StatusCode.OK] * 2
+            assert queued.join() == [grpc.StatusCode.OK]
+        finally:
+            server.close()
+
+
 class TestMessageSize:
     def test_a_megabyte_request_is_refused(self, server: ServerProcess) -> None:
         with server.channel() as channel:
