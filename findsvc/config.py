@@ -208,6 +208,7 @@ OPTIONS: tuple[_Option, ...] = (
     _Option(
         "processes", _processes, "a whole number >= 1 or auto", "server processes sharing the port"
     ),
+    _Option("cpu_pinning", _flag, "0 or 1", "keep each server process to one CPU"),
     _Option("cache_ttl_s", _seconds, "seconds", "cache found users this long (0: off)"),
     _Option("cache_size", _positive_int, "a whole number >= 1", "cache entries at most"),
     _Option("cache_negative_ttl_s", _seconds, "seconds", "cache NOT_FOUND this long"),
@@ -248,6 +249,7 @@ class Settings:
     reflection: bool = True
     metrics_port: int = 9464
     processes: int = 1
+    cpu_pinning: bool = False
     cache_ttl_s: float = 0.0
     cache_size: int = 10000
     cache_negative_ttl_s: float = 0.0

@@ -15,7 +15,7 @@ from findsvc.adapters.demo import DEMO_USERS
 from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
-from findsvc.entrypoints import logs, supervisor
+from findsvc.entrypoints import cpu_pinning, logs, supervisor
 from findsvc.entrypoints.grpc_server import serve_until_signalled
 
 log = logging.getLogger("findsvc")
@@ -40,11 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(settings: Settings) -> int:
     if settings.processes > 1:
-        return supervisor.serve_processes(settings, lambda: _serve_one(settings))
-    return _serve_one(settings)
+        return supervisor.serve_processes(settings, lambda index: _serve_one(settings, index))
+    return _serve_one(settings, 0)
 
 
-def _serve_one(settings: Settings) -> int:
+def _serve_one(settings: Settings, index: int) -> int:
+    """Serves as the index-th server process, until signalled."""
+    if settings.cpu_pinning:
+        cpu_pinning.pin_to_one_cpu(index)
     try:
         service = bootstrap.build_service(settings)
     except ConfigError as error:

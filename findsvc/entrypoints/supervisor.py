@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 EXIT_CHILD_FAILED = 1
 
 
-def serve_processes(settings: Settings, serve_one: Callable[[], int]) -> int:
-    """Runs serve_one in settings.processes forked children; returns the exit code."""
+def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
+    """Runs serve_one(index) in settings.processes forked children; returns the exit code."""
     if settings.port == 0:
         print("findsvc: FINDSVC_PORT=0 cannot be shared by several processes", file=sys.stderr)
         return EXIT_CONFIG
@@ -55,14 +55,14 @@ def serve_processes(settings: Settings, serve_one: Callable[[], int]) -> int:
     signal.signal(signal.SIGTERM, pass_on)
     signal.signal(signal.SIGINT, pass_on)
     try:
-        for _ in range(settings.processes):
+        for index in range(settings.processes):
             pid = os.fork()
             if pid == 0:  # the child: serve, then leave without running the parent's cleanup
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 code = 1
                 try:
-                    code = serve_one()
+                    code = serve_one(index)
                 finally:
                     logging.shutdown()
                     os._exit(code)

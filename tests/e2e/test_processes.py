@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import grpc
@@ -81,3 +82,41 @@ class TestTwoProcesses:
             assert "Traceback" not in taken.logs
         finally:
             taken.close()
+
+
+def cpus_of_every_thread(pid: int) -> set[str]:
+    """The Cpus_allowed_list of each of the process's threads, as /proc gives them."""
+    lists = set()
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        for line in status.read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                lists.add(line.split(":", 1)[1].strip())
+    return lists
+
+
+class TestCpuPinning:
+    def test_each_process_and_all_its_threads_keep_to_one_cpu_of_their_own(
+        self, users_db_url: str
+    ) -> None:
+        server = ServerProcess(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_CPU_PINNING": "1"}
+        )
+        try:
+            server.wait_health()
+            assert find_on_a_new_connection(server.target).phone == 9731423166
+            pinned = [cpus_of_every_thread(child) for child in children_of(server.process.pid)]
+            # All threads of a process on one and the same CPU: "1", not "0-1" or "0,1".
+            assert all(len(cpus) == 1 and next(iter(cpus)).isdigit() for cpus in pinned)
+            if len(os.sched_getaffinity(0)) > 1:
+                assert pinned[0] != pinned[1]
+            assert server.terminate() == 0
+        finally:
+            server.close()
+
+    def test_unpinned_by_default(self, users_db_url: str) -> None:
+        server = ServerProcess({"FINDSVC_DB_URL": users_db_url})
+        try:
+            server.wait_health()
+            assert cpus_of_every_thread(server.process.pid) == cpus_of_every_thread(os.getpid())
+        finally:
+            server.close()
