@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from findsvc.domain.deadline import deadline_in
-from findsvc.entrypoints.wrap_once import WrapOnce
+from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 
-class CallLimits(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class CallLimits(WrappingInterceptor):
     """Malformed request bytes get INVALID_ARGUMENT (gRPC's own answer is INTERNAL), and the
     caller's remaining deadline becomes the budget that adapters honour."""
 
-    def __init__(self) -> None:
-        self._wrapped = WrapOnce(_limited)
+    def wraps(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> bool:
+        return handler.unary_unary is not None
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        wrapped: grpc.RpcMethodHandler[Any, Any] = self._wrapped(
-            handler, handler_call_details.method
-        )
-        return wrapped
+    def wrap(
+        self, handler: grpc.RpcMethodHandler[Any, Any], method: str
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        return _limited(handler, method)
 
 
 def _limited(

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 
 from findsvc.entrypoints.metrics import Metrics
-from findsvc.entrypoints.wrap_once import WrapOnce
+from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 access_log = logging.getLogger("findsvc.access")
 
@@ -28,30 +28,16 @@ _QUIET_SERVICES = frozenset({"grpc.health.v1.Health"})
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
 
 
-class CallObserver(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class CallObserver(WrappingInterceptor):
     """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off"."""
 
     def __init__(self, metrics: Metrics, access_log: str = "all") -> None:
+        super().__init__()  # metric children too are made once per method, not once per call
         self._metrics = metrics
         self._access_log = access_log
-        # Metric children too are made once per method, not once per call.
-        self._wrapped = WrapOnce(self._wrap)
         self._instruments: dict[tuple[str, str], _Instruments] = {}
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        wrapped: grpc.RpcMethodHandler[Any, Any] = self._wrapped(
-            handler, handler_call_details.method
-        )
-        return wrapped
-
-    def _wrap(
+    def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
     ) -> grpc.RpcMethodHandler[Any, Any]:
         if handler.unary_unary is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 from grpc.experimental import wrap_server_method_handler
 
-from findsvc.entrypoints.wrap_once import WrapOnce
+from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 CHECK = "/grpc.health.v1.Health/Check"
 WATCH = "/grpc.health.v1.Health/Watch"
@@ -24,32 +24,22 @@ CHECK_THREADS = 2
 WATCH_THREADS = 8
 
 
-class HealthLanes(grpc.ServerInterceptor):  # type: ignore[type-arg]
+class HealthLanes(WrappingInterceptor):
     def __init__(self) -> None:
+        super().__init__()
         self._lanes = {
             CHECK: ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="health-check"),
             WATCH: ThreadPoolExecutor(WATCH_THREADS, thread_name_prefix="health-watch"),
         }
-        self._wrapped = WrapOnce(self._on_lane)
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method not in self._lanes:
-            return handler
-        wrapped: grpc.RpcMethodHandler[Any, Any] = self._wrapped(
-            handler, handler_call_details.method
-        )
-        return wrapped
+    def wraps(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> bool:
+        return method in self._lanes
 
     def close(self) -> None:
         for lane in self._lanes.values():
             lane.shutdown(wait=False, cancel_futures=True)
 
-    def _on_lane(
+    def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
     ) -> grpc.RpcMethodHandler[Any, Any]:
         lane = self._lanes[method]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import grpc
+
 Handler = Any  # grpc.RpcMethodHandler; its stubs are not generic at run time
 
 
@@ -21,3 +23,27 @@ class WrapOnce:
             cached = (handler, self._wrap(handler, method))
             self._wrapped[key] = cached
         return cached[1]
+
+
+class WrappingInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Wraps, once each, the handlers `wraps` picks; the others pass through untouched."""
+
+    def __init__(self) -> None:
+        self._wrapped = WrapOnce(self.wrap)
+
+    def wraps(self, handler: Handler, method: str) -> bool:
+        return True
+
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        raise NotImplementedError
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not self.wraps(handler, method):
+            return handler
+        return self._wrapped(handler, method)

@@ -182,6 +182,25 @@ class TestDatabaseOutage:
         assert threads_after <= threads_before + THREAD_JITTER
 
 
+def server_for_held_calls(users_db: DatabaseUrl, **settings: str) -> ServerProcess:
+    """A healthy server whose calls may wait on a lock: a DB cap past the test, and no
+    readiness check of its own to wait on the lock too."""
+    server = ServerProcess(
+        {
+            "FINDSVC_DB_URL": url_string(users_db),
+            "FINDSVC_HEALTH_INTERVAL_S": "60",
+            "FINDSVC_DB_TIMEOUT_S": "20",
+            **settings,
+        }
+    )
+    try:
+        server.wait_health()
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
 @contextmanager
 def calls_held_by_a_table_lock(
     server: ServerProcess, url: DatabaseUrl, count: int
@@ -234,16 +253,8 @@ class TestLoadShedding:
     def test_calls_past_the_concurrency_bound_get_resource_exhausted_at_once(
         self, users_db: DatabaseUrl
     ) -> None:
-        server = ServerProcess(
-            {
-                "FINDSVC_DB_URL": url_string(users_db),
-                "FINDSVC_MAX_CONCURRENCY": "2",
-                "FINDSVC_HEALTH_INTERVAL_S": "60",
-                "FINDSVC_DB_TIMEOUT_S": "20",
-            }
-        )
+        server = server_for_held_calls(users_db, FINDSVC_MAX_CONCURRENCY="2")
         try:
-            server.wait_health()
             with (
                 calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
                 server.channel() as channel,
@@ -260,16 +271,8 @@ class TestProbesWhileEveryWorkerWaits:
     def test_health_is_answered_while_every_worker_waits_on_a_locked_table(
         self, users_db: DatabaseUrl
     ) -> None:
-        server = ServerProcess(
-            {
-                "FINDSVC_DB_URL": url_string(users_db),
-                "FINDSVC_WORKERS": "2",
-                "FINDSVC_HEALTH_INTERVAL_S": "60",
-                "FINDSVC_DB_TIMEOUT_S": "20",
-            }
-        )
+        server = server_for_held_calls(users_db, FINDSVC_WORKERS="2")
         try:
-            server.wait_health()
             with (
                 calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
                 server.channel() as channel,
