@@ -50,6 +50,7 @@ class Scenario:
 def scenarios(db_url: str, db_port: int) -> list[Scenario]:
     findsvc = [sys.executable, "-m", "findsvc", "serve"]
     tuning = {k: v for k, v in os.environ.items() if k.startswith("FINDSVC_")}
+    workers = Settings().workers  # findsvc's default, which the ceilings copy
     base = {"FINDSVC_DB_URL": db_url, **tuning}
     variants = [
         Scenario(
@@ -119,18 +120,18 @@ def scenarios(db_url: str, db_port: int) -> list[Scenario]:
         ),
         Scenario(
             "ceiling",
-            f"constant reply, no DB, {Settings().workers} threads like findsvc (transport ceiling)",
+            f"constant reply, no DB, {workers} threads like findsvc (transport ceiling)",
             [sys.executable, "-m", "bench.constant_server", "{port}"],
         ),
         Scenario(
             "ceiling_pinned",
-            f"constant reply, no DB, {Settings().workers} threads, kept to one CPU",
+            f"constant reply, no DB, {workers} threads, kept to one CPU",
             [
                 sys.executable,
                 "-m",
                 "bench.constant_server",
                 "{port}",
-                str(Settings().workers),
+                str(workers),
                 "pinned",
             ],
         ),

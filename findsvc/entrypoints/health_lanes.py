@@ -35,21 +35,21 @@ class HealthLanes(WrappingInterceptor):
     def wraps(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> bool:
         return method in self._lanes
 
-    def close(self) -> None:
-        for lane in self._lanes.values():
-            lane.shutdown(wait=False, cancel_futures=True)
-
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
     ) -> grpc.RpcMethodHandler[Any, Any]:
         lane = self._lanes[method]
 
-        def wrap(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+        def onto_lane(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             def on_lane(request: Any, context: grpc.ServicerContext) -> Any:
                 return behaviour(request, context)
 
             on_lane.experimental_thread_pool = lane  # type: ignore[attr-defined]
             return on_lane
 
-        wrapped: grpc.RpcMethodHandler[Any, Any] = wrap_server_method_handler(wrap, handler)  # type: ignore[no-untyped-call]
+        wrapped: grpc.RpcMethodHandler[Any, Any] = wrap_server_method_handler(onto_lane, handler)  # type: ignore[no-untyped-call]
         return wrapped
+
+    def close(self) -> None:
+        for lane in self._lanes.values():
+            lane.shutdown(wait=False, cancel_futures=True)
