@@ -43,7 +43,7 @@ def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-d",
             str(classes),
             *sources,
-            str(ROOT / "tests" / "e2e" / "java" / "FindUserCli.java"),
+            str(ROOT / "clients" / "java" / "FindUserCli.java"),
         ],
         check=True,
         capture_output=True,
