@@ -24,6 +24,7 @@ def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             "protoc",
             f"-I{ROOT / 'protos'}",
+            f"-I{ROOT / 'third_party' / 'googleapis'}",
             f"-I{well_known}",
             f"--java_out={out}",
             f"--grpc-java_out={out}",
