@@ -30,6 +30,9 @@ def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"--grpc-java_out={out}",
             "--plugin=protoc-gen-grpc-java=/usr/bin/grpc_java_plugin",
             "glarimy/ums/find/v1/find_service.proto",
+            # The REST mapping's options: no Debian jar holds their Java classes.
+            "google/api/annotations.proto",
+            "google/api/http.proto",
         ],
         check=True,
     )
