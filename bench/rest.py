@@ -20,7 +20,7 @@ import urllib.parse
 
 import aiohttp
 
-from bench.load import Sample, run_load
+from bench.load import Sample, Tally, run_load
 from tests.support.envoy import EnvoyProcess
 from tests.support.server import ServerProcess
 
@@ -43,14 +43,11 @@ async def _drive(
         async with session.get(paths[0]) as reply:  # connect before the clock starts
             await reply.read()
         start = time.perf_counter()
-        measure_from, end = start + warmup_s, start + warmup_s + seconds
-        latencies: list[float] = []
-        counts = [0, 0, 0]  # calls, errors, all calls
-        codes: dict[str, int] = {}
+        tally = Tally(start + warmup_s, start + warmup_s + seconds)
 
         async def worker() -> None:
             rng = random.Random()
-            while (sent := time.perf_counter()) < end:
+            while (sent := time.perf_counter()) < tally.end:
                 code = None
                 try:
                     async with session.get(rng.choice(paths)) as reply:
@@ -58,17 +55,10 @@ async def _drive(
                         code = None if reply.status == 200 else f"HTTP {reply.status}"
                 except (aiohttp.ClientError, TimeoutError) as error:
                     code = type(error).__name__
-                done = time.perf_counter()
-                counts[2] += 1
-                if sent >= measure_from and done <= end:
-                    counts[0] += 1
-                    latencies.append((done - sent) * 1000)
-                    if code is not None:
-                        counts[1] += 1
-                        codes[code] = codes.get(code, 0) + 1
+                tally.add(sent, time.perf_counter(), code)
 
         await asyncio.gather(*(worker() for _ in range(workers)))
-    return counts[0], counts[1], latencies, codes, counts[2]
+    return tally.result()
 
 
 def _process(args: tuple[int, list[str], int, float, float], out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
