@@ -4,6 +4,7 @@ of a real findsvc on MariaDB, over HTTP/1.1 as curl calls it."""
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from findsvc.config import DatabaseUrl, parse_database_url
 from tests.e2e.conftest import KRISHNA_SINCE
 from tests.support.db import create_database, insert_user, url_string
 from tests.support.envoy import EnvoyProcess
-from tests.support.mariadb import PrivateMariaDB
+from tests.support.mariadb import PrivateMariaDB, free_port
 from tests.support.server import ServerProcess
 
 KRISHNA = {"name": "KrishnaMohan", "phone": "9731423166", "since": "2018-03-14T09:30:00Z"}
@@ -190,3 +191,20 @@ class TestDatabaseDown:
                 if process is not None:
                     process.close()
             mariadb.destroy()
+
+
+class TestEnvoyThatCannotStart:
+    def test_fails_with_one_line_saying_why(self) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            envoy = EnvoyProcess(
+                free_port(), ports=(taken.getsockname()[1], free_port(), free_port())
+            )
+            try:
+                with pytest.raises(RuntimeError) as failure:
+                    envoy.wait_ready()
+            finally:
+                envoy.close()
+        reason = str(failure.value)
+        assert reason.startswith("envoy exited") and "\n" not in reason
