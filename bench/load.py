@@ -11,7 +11,7 @@ import asyncio
 import multiprocessing
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -39,6 +39,31 @@ class Sample:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+@dataclass
+class Tally:
+    """What one load process's workers count: calls inside the measured window, all calls."""
+
+    measure_from: float
+    end: float
+    calls: int = 0
+    errors: int = 0
+    all_calls: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, sent: float, done: float, code: str | None) -> None:
+        self.all_calls += 1
+        if sent >= self.measure_from and done <= self.end:
+            self.calls += 1
+            self.latencies_ms.append((done - sent) * 1000)
+            if code is not None:
+                self.errors += 1
+                self.codes[code] = self.codes.get(code, 0) + 1
+
+    def result(self) -> tuple[int, int, list[float], dict[str, int], int]:
+        return self.calls, self.errors, self.latencies_ms, self.codes, self.all_calls
+
+
 async def _drive(
     target: str, names: list[str], workers: int, connections: int, warmup_s: float, seconds: float
 ) -> tuple[int, int, list[float], dict[str, int], int]:
@@ -50,36 +75,25 @@ async def _drive(
     for stub in stubs:  # connect before the clock starts
         await stub.FindUser(find_service_pb2.FindUserRequest(name=names[0]), timeout=10)
     start = time.perf_counter()
-    measure_from = start + warmup_s
-    end = measure_from + seconds
-    latencies: list[float] = []
-    counts = [0, 0, 0]  # calls, errors, all calls
-    codes: dict[str, int] = {}
+    tally = Tally(start + warmup_s, start + warmup_s + seconds)
 
     async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
         rng = random.Random()
         while True:
             sent = time.perf_counter()
-            if sent >= end:
+            if sent >= tally.end:
                 return
             code = None
             try:
                 await stub.FindUser(rng.choice(requests), timeout=5)
             except grpc.aio.AioRpcError as error:
                 code = error.code().name
-            done = time.perf_counter()
-            counts[2] += 1
-            if sent >= measure_from and done <= end:
-                counts[0] += 1
-                latencies.append((done - sent) * 1000)
-                if code is not None:
-                    counts[1] += 1
-                    codes[code] = codes.get(code, 0) + 1
+            tally.add(sent, time.perf_counter(), code)
 
     await asyncio.gather(*(worker(stubs[i % len(stubs)]) for i in range(workers)))
     for channel in channels:
         await channel.close()
-    return counts[0], counts[1], latencies, codes, counts[2]
+    return tally.result()
 
 
 def _process(

@@ -8,10 +8,12 @@ const grpc = require("@grpc/grpc-js");
 const protoLoader = require("@grpc/proto-loader");
 
 const PROTO_ROOT = path.join(__dirname, "..", "..", "protos");
+// google/api/annotations.proto, imported for the REST mapping.
+const GOOGLEAPIS = path.join(__dirname, "..", "..", "third_party", "googleapis");
 
 function client(target) {
   const definition = protoLoader.loadSync("glarimy/ums/find/v1/find_service.proto", {
-    includeDirs: [PROTO_ROOT],
+    includeDirs: [PROTO_ROOT, GOOGLEAPIS],
     longs: String, // int64 phone numbers exceed JavaScript's safe integers in general
     defaults: true,
   });

@@ -24,11 +24,15 @@ def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             "protoc",
             f"-I{ROOT / 'protos'}",
+            f"-I{ROOT / 'third_party' / 'googleapis'}",
             f"-I{well_known}",
             f"--java_out={out}",
             f"--grpc-java_out={out}",
             "--plugin=protoc-gen-grpc-java=/usr/bin/grpc_java_plugin",
             "glarimy/ums/find/v1/find_service.proto",
+            # The REST mapping's options: no Debian jar holds their Java classes.
+            "google/api/annotations.proto",
+            "google/api/http.proto",
         ],
         check=True,
     )

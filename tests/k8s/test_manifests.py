@@ -117,7 +117,8 @@ class TestPods:
     def test_every_setting_given_is_one_findsvc_knows(self, name: str) -> None:
         objects = overlay(name)
         known = {env_name(option.name) for option in OPTIONS}
-        for config_map in of_kind(objects, "ConfigMap"):
+        for source in findsvc_container(objects)["envFrom"]:
+            config_map = the(objects, "ConfigMap", source["configMapRef"]["name"])
             assert set(config_map["data"]) <= known, config_map["metadata"]["name"]
 
 
@@ -187,15 +188,17 @@ class TestServices:
 
 @every_overlay
 class TestNetworkPolicy:
-    def test_only_labelled_clients_reach_grpc_and_only_prometheus_reaches_metrics(
+    def test_only_labelled_clients_reach_grpc_and_rest_and_only_prometheus_reaches_metrics(
         self, name: str
     ) -> None:
         policy = the(overlay(name), "NetworkPolicy", "findsvc")["spec"]
         assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
         by_port = {rule["ports"][0]["port"]: rule["from"] for rule in policy["ingress"]}
-        assert set(by_port) == {"grpc", "metrics"}
+        assert set(by_port) == {"grpc", "http", "metrics"}
         clients = by_port["grpc"][0]["podSelector"]["matchLabels"]
         assert clients == {"ums.glarimy.com/findsvc-client": "true"}
+        rest_clients = by_port["http"][0]["podSelector"]["matchLabels"]
+        assert rest_clients == {"ums.glarimy.com/findsvc-rest-client": "true"}
         scrapers = by_port["metrics"][0]["podSelector"]["matchLabels"]
         assert scrapers == {"app.kubernetes.io/name": "prometheus"}
 

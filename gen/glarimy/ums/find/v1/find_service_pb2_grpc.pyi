@@ -59,6 +59,9 @@ class FindServiceStub:
 
     The name is compared after stripping surrounding whitespace, using the
     database's collation (case-insensitive with the AddService's defaults).
+
+    Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
+    GET /user/{name}, the name URL-escaped.
     """
     BatchFindUsers: _grpc.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]
     """Returns the users with the given names, in one database query.
@@ -84,6 +87,9 @@ class FindServiceStub:
     - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
       call fails (as AIP-231 batches do), and the operators have been told
       through the logs. FindUser still serves the other names.
+
+    Over REST: POST /users:batchFind with the request as JSON,
+    {"names": ["...", "..."]}.
     """
 
 @_typing.type_check_only
@@ -112,6 +118,9 @@ class FindServiceAsyncStub(FindServiceStub):
 
     The name is compared after stripping surrounding whitespace, using the
     database's collation (case-insensitive with the AddService's defaults).
+
+    Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
+    GET /user/{name}, the name URL-escaped.
     """
     BatchFindUsers: _aio.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]  # type: ignore[assignment]
     """Returns the users with the given names, in one database query.
@@ -137,6 +146,9 @@ class FindServiceAsyncStub(FindServiceStub):
     - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
       call fails (as AIP-231 batches do), and the operators have been told
       through the logs. FindUser still serves the other names.
+
+    Over REST: POST /users:batchFind with the request as JSON,
+    {"names": ["...", "..."]}.
     """
 
 class FindServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -168,6 +180,9 @@ class FindServiceServicer(metaclass=_abc_1.ABCMeta):
 
         The name is compared after stripping surrounding whitespace, using the
         database's collation (case-insensitive with the AddService's defaults).
+
+        Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
+        GET /user/{name}, the name URL-escaped.
         """
 
     @_abc_1.abstractmethod
@@ -199,6 +214,9 @@ class FindServiceServicer(metaclass=_abc_1.ABCMeta):
         - DATA_LOSS: a stored record asked for breaks the domain rules; the whole
           call fails (as AIP-231 batches do), and the operators have been told
           through the logs. FindUser still serves the other names.
+
+        Over REST: POST /users:batchFind with the request as JSON,
+        {"names": ["...", "..."]}.
         """
 
 def add_FindServiceServicer_to_server(servicer: FindServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,210 @@
+"""REST callers of the seed's API, through a real Envoy (the repo's envoy/envoy.yaml) in front
+of a real findsvc on MariaDB, over HTTP/1.1 as curl calls it."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from findsvc.config import DatabaseUrl, parse_database_url
+from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.db import create_database, insert_user, url_string
+from tests.support.envoy import EnvoyProcess
+from tests.support.mariadb import PrivateMariaDB, free_port
+from tests.support.server import ServerProcess
+
+KRISHNA = {"name": "KrishnaMohan", "phone": "9731423166", "since": "2018-03-14T09:30:00Z"}
+# Names a URL must escape: a space, a slash, and non-ASCII (UTF-8 bytes, %-escaped).
+ESCAPED_NAMES = ("Krishna Mohan", "Krishna/Mohan", "कृष्णमोहनजी")
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
+def user_path(name: str) -> str:
+    return "/user/" + urllib.parse.quote(name, safe="")
+
+
+def started_envoy(server: ServerProcess) -> EnvoyProcess:
+    envoy = EnvoyProcess(server.port)
+    try:
+        envoy.wait_ready()
+    except RuntimeError:
+        envoy.close()
+        raise
+    return envoy
+
+
+@pytest.fixture(scope="module")
+def envoy(users_db: DatabaseUrl, server: ServerProcess) -> Iterator[EnvoyProcess]:
+    for name in ESCAPED_NAMES:
+        insert_user(users_db, name, 9731400000, KRISHNA_SINCE)
+    envoy = started_envoy(server)
+    yield envoy
+    envoy.close()
+
+
+class TestFindUser:
+    def test_a_known_user_is_200_with_the_record_as_proto3_json(self, envoy: EnvoyProcess) -> None:
+        reply = envoy.request("GET", "/user/KrishnaMohan")
+        assert reply.status == 200
+        assert reply.headers["content-type"] == "application/json"
+        assert reply.json() == KRISHNA  # int64 as a string, the timestamp in RFC 3339
+
+    def test_a_missing_user_is_404_with_a_status_body(self, envoy: EnvoyProcess) -> None:
+        reply = envoy.request("GET", "/user/NobodyByThisName")
+        assert reply.status == 404
+        assert reply.headers["content-type"] == "application/json"
+        assert reply.json() == {"code": 5, "message": "no user has that name", "details": []}
+
+    def test_a_bad_name_is_400_with_the_field_violation_on_name(self, envoy: EnvoyProcess) -> None:
+        reply = envoy.request("GET", "/user/short")
+        assert reply.status == 400
+        body = reply.json()
+        assert body["code"] == 3
+        [detail] = body["details"]
+        assert detail["@type"] == BAD_REQUEST
+        assert [v["field"] for v in detail["field_violations"]] == ["name"]
+
+    @pytest.mark.parametrize("name", ESCAPED_NAMES)
+    def test_a_url_escaped_name_is_looked_up_unescaped(
+        self, envoy: EnvoyProcess, name: str
+    ) -> None:
+        reply = envoy.request("GET", user_path(name))
+        assert reply.status == 200, reply.body
+        assert reply.json()["name"] == name
+
+    def test_an_unknown_query_parameter_is_400_not_ignored(self, envoy: EnvoyProcess) -> None:
+        assert envoy.request("GET", "/user/KrishnaMohan?nmae=x").status == 400
+
+    def test_each_call_is_one_json_access_log_line_with_the_callers_method_and_path(
+        self, envoy: EnvoyProcess
+    ) -> None:
+        envoy.request("GET", "/user/NobodyByThisName")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = [e for e in envoy.access_log if e["path"] == "/user/NobodyByThisName"]
+            if found:
+                break
+            time.sleep(0.1)
+        assert found and found[-1]["method"] == "GET"
+        assert found[-1]["status"] == 404
+
+
+class TestRoutingOfOtherMethods:
+    """Only the proto's bindings are routed: GET /user/{name} and POST /users:batchFind.
+    Anything else is Envoy's 404 (text/plain, "Could not resolve ... to a method"), and
+    never reaches findsvc: HEAD is not GET to the transcoder, POST is not bound to /user/."""
+
+    @pytest.mark.parametrize("method", ["HEAD", "POST"])
+    def test_other_methods_on_user_are_404_from_envoy(
+        self, envoy: EnvoyProcess, method: str
+    ) -> None:
+        reply = envoy.request(method, "/user/KrishnaMohan")
+        assert reply.status == 404
+        assert reply.headers["content-type"] == "text/plain"
+
+    def test_the_grpc_path_is_not_reachable_as_plain_http(self, envoy: EnvoyProcess) -> None:
+        assert envoy.request("POST", "/grpc.health.v1.Health/Check", {}).status == 404
+
+
+class TestBatchFindUsers:
+    def test_found_users_and_names_not_found_in_request_order(self, envoy: EnvoyProcess) -> None:
+        names = ["NobodyByThisName", "KrishnaMohan"]
+        reply = envoy.request("POST", "/users:batchFind", {"names": names})
+        assert reply.status == 200
+        assert reply.json() == {"users": [KRISHNA], "not_found_names": ["NobodyByThisName"]}
+
+    def test_a_bad_name_is_400_with_the_violation_on_its_index(self, envoy: EnvoyProcess) -> None:
+        reply = envoy.request("POST", "/users:batchFind", {"names": ["KrishnaMohan", "x"]})
+        assert reply.status == 400
+        [detail] = reply.json()["details"]
+        assert [v["field"] for v in detail["field_violations"]] == ["names[1]"]
+
+
+@pytest.fixture(scope="module")
+def token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="module")
+def guarded_envoy(
+    users_db_url: str, token: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EnvoyProcess]:
+    """Envoy in front of a findsvc that wants a bearer token."""
+    tokens = tmp_path_factory.mktemp("tokens") / "tokens"
+    tokens.write_text(f"{token}\n")
+    server = ServerProcess(
+        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens)}
+    )
+    try:
+        server.wait_health()
+        envoy = started_envoy(server)
+        yield envoy
+        envoy.close()
+    finally:
+        server.close()
+
+
+class TestTokenAuth:
+    def test_no_token_is_401_with_a_status_body(self, guarded_envoy: EnvoyProcess) -> None:
+        reply = guarded_envoy.request("GET", "/user/KrishnaMohan")
+        assert reply.status == 401
+        assert reply.json()["code"] == 16
+
+    def test_the_bearer_header_reaches_findsvc(
+        self, guarded_envoy: EnvoyProcess, token: str
+    ) -> None:
+        reply = guarded_envoy.request(
+            "GET", "/user/KrishnaMohan", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert (reply.status, reply.json()) == (200, KRISHNA)
+
+
+class TestDatabaseDown:
+    def test_a_stopped_database_is_503_with_a_status_body(self, tmp_path: Path) -> None:
+        mariadb = PrivateMariaDB()
+        mariadb.start()
+        server = envoy = None
+        try:
+            url = replace(parse_database_url(mariadb.url), database="glarimy")
+            create_database(url)
+            insert_user(url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
+            server = ServerProcess({"FINDSVC_DB_URL": url_string(url)})
+            server.wait_health()
+            envoy = started_envoy(server)
+            assert envoy.request("GET", "/user/KrishnaMohan").status == 200
+            mariadb.stop()
+            reply = envoy.request("GET", "/user/KrishnaMohan")
+            assert reply.status == 503
+            body = reply.json()
+            assert body["code"] == 14
+            assert "mysql" not in body["message"].lower()  # no driver text
+        finally:
+            for process in (envoy, server):
+                if process is not None:
+                    process.close()
+            mariadb.destroy()
+
+
+class TestEnvoyThatCannotStart:
+    def test_fails_with_one_line_saying_why(self) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            envoy = EnvoyProcess(
+                free_port(), ports=(taken.getsockname()[1], free_port(), free_port())
+            )
+            try:
+                with pytest.raises(RuntimeError) as failure:
+                    envoy.wait_ready()
+            finally:
+                envoy.close()
+        reason = str(failure.value)
+        assert reason.startswith("envoy exited") and "\n" not in reason

