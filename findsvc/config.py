@@ -47,10 +47,18 @@ def parse_database_url(raw: str) -> DatabaseUrl:
         return DatabaseUrl(scheme="sqlite", path=path)
     if parts.scheme != "mysql":
         raise ConfigError("FINDSVC_DB_URL: the scheme must be mysql:// or sqlite:///")
+    if parts.query or parts.fragment:
+        # Dropping an option such as ?ssl-mode=REQUIRED would quietly weaken the connection.
+        raise ConfigError(
+            "FINDSVC_DB_URL: options after ? are not supported; "
+            "for TLS set FINDSVC_DB_TLS and FINDSVC_DB_TLS_CA"
+        )
     try:
-        port = parts.port or 3306
+        port = 3306 if parts.port is None else parts.port
     except ValueError:
-        raise ConfigError("FINDSVC_DB_URL: the port must be a number from 1 to 65535") from None
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ConfigError("FINDSVC_DB_URL: the port must be a number from 1 to 65535")
     database = parts.path.lstrip("/")
     if not parts.hostname or not parts.username or not database or "/" in database:
         raise ConfigError("FINDSVC_DB_URL: expected mysql://user[:password]@host[:port]/db")
@@ -84,6 +92,25 @@ def _seconds(raw: str) -> float:
     if not 0 <= value < 10**7:
         raise ValueError
     return value
+
+
+def _positive_seconds(raw: str) -> float:
+    # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
+    value = _seconds(raw)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+# As MySQL's --ssl-mode names them: DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+DB_TLS_MODES = ("off", "required", "verify-ca", "verify-identity")
+
+
+def _db_tls(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in DB_TLS_MODES:
+        raise ValueError
+    return mode
 
 
 def _flag(raw: str) -> bool:
@@ -165,8 +192,26 @@ OPTIONS: tuple[_Option, ...] = (
         "a whole number >= 1",
         "open DB connections at most; lookups arriving while all are busy share one query",
     ),
-    _Option("db_connect_timeout_s", _seconds, "seconds", "DB connect timeout"),
-    _Option("db_timeout_s", _seconds, "seconds", "cap on one call's DB work"),
+    _Option("db_connect_timeout_s", _positive_seconds, "seconds > 0", "DB connect timeout"),
+    _Option("db_timeout_s", _positive_seconds, "seconds > 0", "cap on one call's DB work"),
+    _Option(
+        "db_max_idle_s",
+        _positive_seconds,
+        "seconds > 0",
+        "close a pooled DB connection idle this long (below wait_timeout and proxy timeouts)",
+    ),
+    _Option(
+        "db_tls",
+        _db_tls,
+        "off, required, verify-ca or verify-identity",
+        "TLS to MySQL: verify-identity checks the CA and the host name",
+    ),
+    _Option(
+        "db_tls_ca",
+        _readable_file,
+        "a readable PEM file",
+        "CA that signed the MySQL server's certificate (default: the system's CAs)",
+    ),
     _Option("health_interval_s", _seconds, "seconds", "how often the DB is checked"),
     _Option(
         "drain_s",
@@ -235,6 +280,9 @@ class Settings:
     db_pool_size: int = 2  # also the queries in flight before lookups coalesce (bootstrap)
     db_connect_timeout_s: float = 2.0
     db_timeout_s: float = 5.0
+    db_max_idle_s: float = 180.0  # under MySQL's 8 h wait_timeout and cloud LBs' 4-6 min idle
+    db_tls: str = "off"
+    db_tls_ca: Path | None = None
     health_interval_s: float = 2.0
     drain_s: float = 5.0
     grace_s: float = 10.0
@@ -315,3 +363,5 @@ def _check_consistency(settings: Settings) -> None:
         settings.db_url is None or settings.db_url.scheme != "mysql"
     ):
         raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
+    if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
+        raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")
