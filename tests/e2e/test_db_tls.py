@@ -1,9 +1,11 @@
-"""TLS to MySQL: a private MariaDB with a certificate, and an account that REQUIRES SSL."""
+"""TLS to MySQL: the test MariaDB has a certificate, and an account REQUIRES SSL."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -11,11 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from findsvc.client import FindClient, FindError
-from findsvc.config import DatabaseUrl, parse_database_url
-from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.certs import Pki, make_pki
-from tests.support.db import admin_connection, create_database, insert_user, url_string
-from tests.support.mariadb import PrivateMariaDB
+from findsvc.config import DatabaseUrl
+from tests.support.certs import make_pki
+from tests.support.db import admin_connection, url_string
 from tests.support.server import ServerProcess
 
 Start = Callable[[dict[str, str]], ServerProcess]
@@ -24,25 +24,15 @@ LOGIN_REFUSED = "the server refused the login"
 
 
 @pytest.fixture(scope="module")
-def db_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("db-pki"), "findsvc test DB CA")
-
-
-@pytest.fixture(scope="module")
-def tls_only_account(db_pki: Pki) -> Iterator[DatabaseUrl]:
-    """A user that may only log in over TLS, on a MariaDB whose certificate db_pki signed."""
-    server = PrivateMariaDB([f"--ssl-cert={db_pki.server_cert}", f"--ssl-key={db_pki.server_key}"])
-    server.start()
-    try:
-        admin = parse_database_url(server.url)
-        create_database(admin)
-        insert_user(admin, "KrishnaMohan", 9731423166, KRISHNA_SINCE)
-        with admin_connection(admin) as conn, conn.cursor() as cursor:
-            cursor.execute("CREATE USER 'tlsonly'@'%' IDENTIFIED BY 'tls-secret' REQUIRE SSL")
-            cursor.execute("GRANT SELECT ON glarimy.ums_users TO 'tlsonly'@'%'")
-        yield parse_database_url(f"mysql://tlsonly:tls-secret@127.0.0.1:{server.port}/glarimy")
-    finally:
-        server.destroy()
+def tls_only_account(users_db: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """A user that may log in over TLS only (the test MySQL has a certificate)."""
+    user = f"tls{uuid.uuid4().hex[:8]}"
+    with admin_connection(users_db) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY 'tls-secret' REQUIRE SSL", (user,))
+        cursor.execute(f"GRANT SELECT ON `{users_db.database}`.ums_users TO %s@'%%'", (user,))
+    yield replace(users_db, user=user, password="tls-secret")
+    with admin_connection(users_db) as conn, conn.cursor() as cursor:
+        cursor.execute("DROP USER %s@'%%'", (user,))
 
 
 @pytest.fixture
@@ -76,8 +66,12 @@ def find_code(server: ServerProcess) -> grpc.StatusCode:
 
 
 class TestTlsToMySql:
-    def test_verify_identity_with_the_servers_ca_serves(self, start: Start, db_pki: Pki) -> None:
-        server = start({"FINDSVC_DB_TLS": "verify-identity", "FINDSVC_DB_TLS_CA": str(db_pki.ca)})
+    def test_verify_identity_with_the_servers_ca_serves(
+        self, start: Start, mysql_server_ca: Path
+    ) -> None:
+        server = start(
+            {"FINDSVC_DB_TLS": "verify-identity", "FINDSVC_DB_TLS_CA": str(mysql_server_ca)}
+        )
         server.wait_health()
         with FindClient(server.target, deadline_s=5) as client:
             assert client.find("KrishnaMohan").phone == 9731423166
