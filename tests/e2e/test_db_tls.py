@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from findsvc.client import FindClient, FindError
 from findsvc.config import DatabaseUrl
 from tests.support.certs import make_pki
 from tests.support.db import admin_connection, url_string
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, findsvc
 
 Start = Callable[[dict[str, str]], ServerProcess]
 CERTIFICATE_FAILED = "TLS certificate verification failed"
@@ -94,3 +95,20 @@ class TestTlsToMySql:
         wait_for_log(server, LOGIN_REFUSED)
         assert find_code(server) == grpc.StatusCode.UNAVAILABLE
         assert "FINDSVC_DB_TLS" in server.logs
+
+    def test_a_ca_file_that_is_no_certificate_stops_the_start_with_one_line(
+        self, tls_only_account: DatabaseUrl, tmp_path: Path
+    ) -> None:
+        not_a_ca = tmp_path / "ca.pem"
+        not_a_ca.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+        env = {
+            **os.environ,
+            "FINDSVC_DB_URL": url_string(tls_only_account),
+            "FINDSVC_DB_TLS": "verify-identity",
+            "FINDSVC_DB_TLS_CA": str(not_a_ca),
+            "FINDSVC_PORT": "0",
+            "FINDSVC_METRICS_PORT": "0",
+        }
+        result = findsvc("serve", env=env)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "FINDSVC_DB_TLS_CA" in result.stderr
