@@ -147,17 +147,18 @@ class MySqlUserRepository:
                     conn.cursor() as cursor,
                 ):
                     _limit_socket_waits(conn, _seconds_left())
-                    cursor.execute(sql, args)
-                    rows = list(cursor.fetchall())
+                    rows = _execute(cursor, sql, args)
                 self._last_failure = None
+                if rows is None:
+                    raise _UnstorableName
                 return rows
             except PoolExhausted:
                 raise _timeout(
                     "no database connection free in time", budget, in_store=False
                 ) from None
+            except _UnstorableName:
+                raise
             except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
-                if is_charset_error(error):
-                    raise _UnstorableName from None
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
                     raise _timeout(
@@ -203,6 +204,20 @@ class MySqlUserRepository:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _execute(
+    cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
+) -> list[tuple[Any, ...]] | None:
+    """The rows, or None when the table's charset cannot hold a name asked for. The server
+    answered that with an error and the connection is fine: it goes back to the pool."""
+    try:
+        cursor.execute(sql, args)
+    except pymysql.err.MySQLError as error:
+        if is_charset_error(error):
+            return None
+        raise
+    return list(cursor.fetchall())
 
 
 def _seconds_left() -> float:

@@ -121,14 +121,17 @@ class TestNamesTheTableCannotHold:
         with pytest.raises(UserNotFound):
             utf8mb3_users.get(Name(EIGHT_EMOJI))
 
-    def test_such_names_never_open_the_circuit_for_everyone(
-        self, utf8mb3_users: BreakerRepository[MySqlUserRepository]
+    def test_such_names_never_open_the_circuit_nor_cost_a_connection(
+        self, utf8mb3_users: BreakerRepository[MySqlUserRepository], mysql_url: DatabaseUrl
     ) -> None:
+        assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == 9731423166
+        connections = our_connection_ids(mysql_url)
         for _ in range(5):
             with pytest.raises(UserNotFound):
                 utf8mb3_users.get(Name(EIGHT_EMOJI))
         assert not utf8mb3_users.breaker.is_open
         assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert our_connection_ids(mysql_url) == connections
 
     def test_in_a_batch_only_that_name_is_not_found(
         self, utf8mb3_users: BreakerRepository[MySqlUserRepository]
