@@ -168,7 +168,7 @@ class MySqlUserRepository:
                     # Not the database's doing (a password the driver cannot send, a missing
                     # RSA library...): still UNAVAILABLE to callers, and counted by the breaker.
                     self._log_failure(describe(error))
-                    raise RepositoryMisconfigured("database client failed") from None
+                    raise RepositoryMisconfigured(f"client failed: {describe(error)}") from None
                 if reused and isinstance(error, CONNECTION_ERRORS):
                     self._pool.invalidate()
                     if attempt == 1:
