@@ -94,25 +94,6 @@ def _seconds(raw: str) -> float:
     return value
 
 
-def _positive_seconds(raw: str) -> float:
-    # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
-    value = _seconds(raw)
-    if value <= 0:
-        raise ValueError
-    return value
-
-
-# As MySQL's --ssl-mode names them: DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
-DB_TLS_MODES = ("off", "required", "verify-ca", "verify-identity")
-
-
-def _db_tls(raw: str) -> str:
-    mode = raw.strip().lower()
-    if mode not in DB_TLS_MODES:
-        raise ValueError
-    return mode
-
-
 def _flag(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -153,6 +134,25 @@ def _optional_url(raw: str) -> DatabaseUrl | None:
     return parse_database_url(raw) if raw else None
 
 
+def _positive_seconds(raw: str) -> float:
+    # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
+    value = _seconds(raw)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+# As MySQL's --ssl-mode names them: DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+DB_TLS_MODES = ("off", "required", "verify-ca", "verify-identity")
+
+
+def _db_tls(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in DB_TLS_MODES:
+        raise ValueError
+    return mode
+
+
 @dataclass(frozen=True)
 class _Option:
     name: str
@@ -175,6 +175,24 @@ OPTIONS: tuple[_Option, ...] = (
         "a readable file",
         "file holding the DB password (a Kubernetes Secret); overrides the URL's",
     ),
+    _Option(
+        "db_max_idle_s",
+        _positive_seconds,
+        "seconds > 0",
+        "close a pooled DB connection idle this long (below wait_timeout and proxy timeouts)",
+    ),
+    _Option(
+        "db_tls",
+        _db_tls,
+        "off, required, verify-ca or verify-identity",
+        "TLS to MySQL: verify-identity checks the CA and the host name",
+    ),
+    _Option(
+        "db_tls_ca",
+        _readable_file,
+        "a readable PEM file",
+        "CA that signed the MySQL server's certificate (default: the system's CAs)",
+    ),
     _Option("host", str, "a host or address", "address to listen on (all interfaces)"),
     _Option("port", _port, "a port from 0 to 65535", "gRPC port (0 picks a free one)"),
     _Option("log_level", _log_level, "DEBUG, INFO, WARNING or ERROR", "log level"),
@@ -194,24 +212,6 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option("db_connect_timeout_s", _positive_seconds, "seconds > 0", "DB connect timeout"),
     _Option("db_timeout_s", _positive_seconds, "seconds > 0", "cap on one call's DB work"),
-    _Option(
-        "db_max_idle_s",
-        _positive_seconds,
-        "seconds > 0",
-        "close a pooled DB connection idle this long (below wait_timeout and proxy timeouts)",
-    ),
-    _Option(
-        "db_tls",
-        _db_tls,
-        "off, required, verify-ca or verify-identity",
-        "TLS to MySQL: verify-identity checks the CA and the host name",
-    ),
-    _Option(
-        "db_tls_ca",
-        _readable_file,
-        "a readable PEM file",
-        "CA that signed the MySQL server's certificate (default: the system's CAs)",
-    ),
     _Option("health_interval_s", _seconds, "seconds", "how often the DB is checked"),
     _Option(
         "drain_s",
@@ -271,6 +271,9 @@ OPTIONS: tuple[_Option, ...] = (
 class Settings:
     db_url: DatabaseUrl | None = None
     db_password_file: Path | None = None
+    db_max_idle_s: float = 180.0  # under MySQL's 8 h wait_timeout and cloud LBs' 4-6 min idle
+    db_tls: str = "off"
+    db_tls_ca: Path | None = None
     host: str = "[::]"
     port: int = 50051
     log_level: str = "INFO"
@@ -280,9 +283,6 @@ class Settings:
     db_pool_size: int = 2  # also the queries in flight before lookups coalesce (bootstrap)
     db_connect_timeout_s: float = 2.0
     db_timeout_s: float = 5.0
-    db_max_idle_s: float = 180.0  # under MySQL's 8 h wait_timeout and cloud LBs' 4-6 min idle
-    db_tls: str = "off"
-    db_tls_ca: Path | None = None
     health_interval_s: float = 2.0
     drain_s: float = 5.0
     grace_s: float = 10.0
