@@ -17,7 +17,9 @@ COPY pyproject.toml README.md ./
 COPY gen ./gen
 COPY findsvc ./findsvc
 # Compile the .pyc files now: the runtime's root filesystem is read-only.
+# The import check fails the build if PyMySQL's rsa extra (MySQL 8 logins) went missing.
 RUN /opt/findsvc/bin/pip install --no-cache-dir . \
+    && /opt/findsvc/bin/python -c "import cryptography" \
     && /opt/findsvc/bin/pip uninstall --yes pip \
     && /opt/findsvc/bin/python -m compileall -q /opt/findsvc/lib
 

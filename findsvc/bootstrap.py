@@ -10,9 +10,11 @@ from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.adapters.caching import CacheObserver, CachingRepository
 from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql_tls import client_context
 from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import ConfigError, Settings
+from findsvc.domain.ports import RepositoryMisconfigured, RepositoryUnavailable
 from findsvc.entrypoints.grpc_server import FindServer
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ def build_repository(
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
         pool_observer=pool_observer,
+        tls=client_context(settings.db_tls, settings.db_tls_ca),
+        max_idle_s=settings.db_max_idle_s,
     )
     # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
     # a trial call; the trial is the fallback for when they do not.
@@ -88,6 +92,20 @@ class Service:
         self.telemetry.close()
 
 
+def check_store_client(users: CheckedRepository) -> None:
+    """Raises ConfigError when our side of the store cannot work, whatever the store does.
+
+    A store that is down is no reason to stop: readiness says NOT_SERVING until it is back.
+    """
+    try:
+        users.ping()
+    except RepositoryMisconfigured as error:
+        users.close()
+        raise ConfigError(f"cannot use the database: {error}") from None
+    except RepositoryUnavailable:
+        pass
+
+
 def build_service(settings: Settings) -> Service:
     """Raises ConfigError, with one line for the operator, when a part cannot be set up."""
     # Imported here: prometheus-client picks its multiprocess mode when first imported, and
@@ -98,6 +116,7 @@ def build_service(settings: Settings) -> Service:
     users = build_serving_repository(
         settings, pool_observer=telemetry.metrics, cache_observer=telemetry.metrics
     )
+    check_store_client(users)
     try:
         server = FindServer(settings, users, telemetry.interceptors)
     except RuntimeError:

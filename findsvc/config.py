@@ -47,10 +47,18 @@ def parse_database_url(raw: str) -> DatabaseUrl:
         return DatabaseUrl(scheme="sqlite", path=path)
     if parts.scheme != "mysql":
         raise ConfigError("FINDSVC_DB_URL: the scheme must be mysql:// or sqlite:///")
+    if parts.query or parts.fragment:
+        # Dropping an option such as ?ssl-mode=REQUIRED would quietly weaken the connection.
+        raise ConfigError(
+            "FINDSVC_DB_URL: options after ? are not supported; "
+            "for TLS set FINDSVC_DB_TLS and FINDSVC_DB_TLS_CA"
+        )
     try:
-        port = parts.port or 3306
+        port = 3306 if parts.port is None else parts.port
     except ValueError:
-        raise ConfigError("FINDSVC_DB_URL: the port must be a number from 1 to 65535") from None
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ConfigError("FINDSVC_DB_URL: the port must be a number from 1 to 65535")
     database = parts.path.lstrip("/")
     if not parts.hostname or not parts.username or not database or "/" in database:
         raise ConfigError("FINDSVC_DB_URL: expected mysql://user[:password]@host[:port]/db")
@@ -126,6 +134,25 @@ def _optional_url(raw: str) -> DatabaseUrl | None:
     return parse_database_url(raw) if raw else None
 
 
+def _positive_seconds(raw: str) -> float:
+    # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
+    value = _seconds(raw)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+# As MySQL's --ssl-mode names them: DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+DB_TLS_MODES = ("off", "required", "verify-ca", "verify-identity")
+
+
+def _db_tls(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in DB_TLS_MODES:
+        raise ValueError
+    return mode
+
+
 @dataclass(frozen=True)
 class _Option:
     name: str
@@ -148,6 +175,24 @@ OPTIONS: tuple[_Option, ...] = (
         "a readable file",
         "file holding the DB password (a Kubernetes Secret); overrides the URL's",
     ),
+    _Option(
+        "db_max_idle_s",
+        _positive_seconds,
+        "seconds > 0",
+        "close a pooled DB connection idle this long (below wait_timeout and proxy timeouts)",
+    ),
+    _Option(
+        "db_tls",
+        _db_tls,
+        "off, required, verify-ca or verify-identity",
+        "TLS to MySQL: verify-identity checks the CA and the host name",
+    ),
+    _Option(
+        "db_tls_ca",
+        _readable_file,
+        "a readable PEM file",
+        "CA that signed the MySQL server's certificate (default: the system's CAs)",
+    ),
     _Option("host", str, "a host or address", "address to listen on (all interfaces)"),
     _Option("port", _port, "a port from 0 to 65535", "gRPC port (0 picks a free one)"),
     _Option("log_level", _log_level, "DEBUG, INFO, WARNING or ERROR", "log level"),
@@ -165,8 +210,8 @@ OPTIONS: tuple[_Option, ...] = (
         "a whole number >= 1",
         "open DB connections at most; lookups arriving while all are busy share one query",
     ),
-    _Option("db_connect_timeout_s", _seconds, "seconds", "DB connect timeout"),
-    _Option("db_timeout_s", _seconds, "seconds", "cap on one call's DB work"),
+    _Option("db_connect_timeout_s", _positive_seconds, "seconds > 0", "DB connect timeout"),
+    _Option("db_timeout_s", _positive_seconds, "seconds > 0", "cap on one call's DB work"),
     _Option("health_interval_s", _seconds, "seconds", "how often the DB is checked"),
     _Option(
         "drain_s",
@@ -226,6 +271,9 @@ OPTIONS: tuple[_Option, ...] = (
 class Settings:
     db_url: DatabaseUrl | None = None
     db_password_file: Path | None = None
+    db_max_idle_s: float = 180.0  # under MySQL's 8 h wait_timeout and cloud LBs' 4-6 min idle
+    db_tls: str = "off"
+    db_tls_ca: Path | None = None
     host: str = "[::]"
     port: int = 50051
     log_level: str = "INFO"
@@ -315,3 +363,5 @@ def _check_consistency(settings: Settings) -> None:
         settings.db_url is None or settings.db_url.scheme != "mysql"
     ):
         raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
+    if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
+        raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")

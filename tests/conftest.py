@@ -6,27 +6,42 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from findsvc.config import DatabaseUrl, parse_database_url
+from tests.support.certs import make_pki
 from tests.support.db import admin_connection
 from tests.support.mariadb import PrivateMariaDB
 
 
 @pytest.fixture(scope="session")
-def mysql_server_url() -> Iterator[DatabaseUrl]:
-    """FINDSVC_TEST_MYSQL_URL when set, else a private mariadbd for this test run."""
+def mysql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DatabaseUrl, Path]]:
+    """(admin URL, CA of its TLS certificate): FINDSVC_TEST_MYSQL_URL and FINDSVC_TEST_MYSQL_CA
+    when set, else a private mariadbd for this test run, with a certificate for 127.0.0.1."""
     given = os.environ.get("FINDSVC_TEST_MYSQL_URL")
     if given:
-        yield parse_database_url(given)
+        yield parse_database_url(given), Path(os.environ.get("FINDSVC_TEST_MYSQL_CA", "/no/ca"))
         return
-    server = PrivateMariaDB()
+    pki = make_pki(tmp_path_factory.mktemp("mysql-pki"), "findsvc test DB CA")
+    server = PrivateMariaDB([f"--ssl-cert={pki.server_cert}", f"--ssl-key={pki.server_key}"])
     server.start()
     try:
-        yield parse_database_url(server.url)
+        yield parse_database_url(server.url), pki.ca
     finally:
         server.destroy()
+
+
+@pytest.fixture(scope="session")
+def mysql_server_url(mysql_server: tuple[DatabaseUrl, Path]) -> DatabaseUrl:
+    return mysql_server[0]
+
+
+@pytest.fixture(scope="session")
+def mysql_server_ca(mysql_server: tuple[DatabaseUrl, Path]) -> Path:
+    """Verifies the test MySQL's certificate, which names 127.0.0.1 and localhost."""
+    return mysql_server[1]
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import ssl
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -12,12 +14,23 @@ import pymysql
 import pymysql.cursors
 
 from findsvc.adapters.batch import find_many
+from findsvc.adapters.mysql_errors import (
+    CONNECTION_ERRORS,
+    describe,
+    is_charset_error,
+    is_driver_error,
+)
 from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.rows import user_from_row
 from findsvc.config import DatabaseUrl
 from findsvc.domain import deadline
-from findsvc.domain.model import Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import (
+    Lookup,
+    RepositoryMisconfigured,
+    RepositoryTimeout,
+    RepositoryUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +39,9 @@ SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 # Explicit columns by name: the AddService owns the table and may add or reorder columns.
 FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
 
-# "This connection or the server is gone": worth one retry on a fresh connection.
-_CONNECTION_ERRORS = (pymysql.err.OperationalError, pymysql.err.InterfaceError, OSError)
+
+class _UnstorableName(Exception):
+    """The table's character set cannot hold the name asked for: no row can match it."""
 
 
 class MySqlUserRepository:
@@ -39,7 +53,11 @@ class MySqlUserRepository:
         connect_timeout_s: float,
         query_timeout_s: float,
         pool_observer: PoolObserver | None = None,
+        tls: ssl.SSLContext | None = None,
+        max_idle_s: float = math.inf,
     ) -> None:
+        # `ssl_disabled`: PyMySQL would otherwise try TLS unverified when the server offers it.
+        tls_args = {"ssl": tls} if tls is not None else {"ssl_disabled": True}
         self._connect_args: dict[str, Any] = {
             "host": url.host,
             "port": url.port,
@@ -51,10 +69,12 @@ class MySqlUserRepository:
             "write_timeout": query_timeout_s,
             "autocommit": True,  # each read sees the AddService's latest commit
             "cursorclass": pymysql.cursors.Cursor,
+            **tls_args,
         }
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
-            self._connect, pool_size, pool_observer
+            self._connect, pool_size, pool_observer, max_idle_s
         )
+        self._last_failure: str | None = None  # logged once, not at every failed call
         self._query_timeout_s = query_timeout_s
         # A callable is asked at every connect, so a rotated Secret file needs no restart.
         self._password = password
@@ -72,18 +92,32 @@ class MySqlUserRepository:
             }
         )
 
-    def _current_password(self) -> str:
+    def _current_password(self) -> bytes:
+        # MySQL hashes the password's UTF-8 bytes; PyMySQL would encode a str as Latin-1.
         password = self._password() if callable(self._password) else self._password
-        return password or ""
+        return (password or "").encode("utf-8")
 
     def get(self, name: Name) -> User:
-        row = self._fetch_one(FIND_BY_NAME, (name.value,))
+        try:
+            row = self._fetch_one(FIND_BY_NAME, (name.value,))
+        except _UnstorableName:
+            row = None
         if row is None:
             raise UserNotFound(name)
         return user_from_row(*row)
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
-        return find_many(names, "mysql", self._fetch_all)
+        try:
+            return find_many(names, "mysql", self._fetch_all)
+        except _UnstorableName:
+            # Some name cannot be stored in the table: one query each tells which.
+            return [self._lookup(name) for name in names]
+
+    def _lookup(self, name: Name) -> Lookup:
+        try:
+            return self.get(name)
+        except (UserNotFound, CorruptUserRecord) as failure:
+            return failure
 
     def ping(self) -> None:
         """Raises RepositoryUnavailable unless the table can be read."""
@@ -102,8 +136,9 @@ class MySqlUserRepository:
     def _fetch_all_within(
         self, sql: str, args: tuple[Any, ...], budget: deadline.Deadline
     ) -> list[tuple[Any, ...]]:
-        # A pooled connection may have died since its last use (server restart,
-        # wait_timeout, KILL): one retry on a fresh connection hides that from callers.
+        # A pooled connection may have died since its last use (server restart, failover,
+        # wait_timeout, KILL). Then those opened before it are suspect too: the pool drops
+        # them, and one retry on a fresh connection hides the death from callers.
         for attempt in (1, 2):
             reused = False
             try:
@@ -112,23 +147,42 @@ class MySqlUserRepository:
                     conn.cursor() as cursor,
                 ):
                     _limit_socket_waits(conn, _seconds_left())
-                    cursor.execute(sql, args)
-                    return list(cursor.fetchall())
+                    rows = _execute(cursor, sql, args)
+                self._last_failure = None
+                if rows is None:
+                    raise _UnstorableName
+                return rows
             except PoolExhausted:
                 raise _timeout(
                     "no database connection free in time", budget, in_store=False
                 ) from None
-            except (*_CONNECTION_ERRORS, pymysql.err.MySQLError) as error:
+            except _UnstorableName:
+                raise
+            except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
                     raise _timeout(
                         "database did not answer in time", budget, in_store=True
                     ) from None
-                if attempt == 1 and reused and isinstance(error, _CONNECTION_ERRORS):
-                    continue
-                log.warning("database unavailable: %s", _describe(error))
+                if not is_driver_error(error):
+                    # Not the database's doing (a password the driver cannot send, a missing
+                    # RSA library...): still UNAVAILABLE to callers, and counted by the breaker.
+                    self._log_failure(describe(error))
+                    raise RepositoryMisconfigured(f"client failed: {describe(error)}") from None
+                if reused and isinstance(error, CONNECTION_ERRORS):
+                    self._pool.invalidate()
+                    if attempt == 1:
+                        continue
+                self._log_failure(describe(error))
                 raise RepositoryUnavailable("database unavailable") from None
         raise AssertionError("unreachable")
+
+    def _log_failure(self, description: str) -> None:
+        # Once per kind of failure until a query succeeds: a health check every few seconds
+        # against a down database must not flood the log.
+        if description != self._last_failure:
+            self._last_failure = description
+            log.warning("database unavailable: %s", description)
 
     def create_schema(self) -> None:
         """Creates the database and the table as the AddService would, for dev and tests."""
@@ -152,10 +206,18 @@ class MySqlUserRepository:
         self._pool.close()
 
 
-def _describe(error: BaseException) -> str:
-    """The MySQL error number and class only: driver messages can quote SQL or data."""
-    code = error.args[0] if error.args and isinstance(error.args[0], int) else None
-    return f"{type(error).__name__}({code})" if code is not None else type(error).__name__
+def _execute(
+    cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
+) -> list[tuple[Any, ...]] | None:
+    """The rows, or None when the table's charset cannot hold a name asked for. The server
+    answered that with an error and the connection is fine: it goes back to the pool."""
+    try:
+        cursor.execute(sql, args)
+    except pymysql.err.MySQLError as error:
+        if is_charset_error(error):
+            return None
+        raise
+    return list(cursor.fetchall())
 
 
 def _seconds_left() -> float:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from pymysql.converters import escape_string
-
 # Printed instead of a password: unquoted, so the statement fails until it is replaced.
 PASSWORD_PLACEHOLDER = "<PASSWORD>"  # noqa: S105 - a placeholder, not a password
 TABLE = "ums_users"
@@ -16,9 +14,11 @@ class BadGrant(ValueError):
 
 
 def _literal(value: str, what: str) -> str:
-    if not value or any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise BadGrant(f"{what} must be non-empty and free of control characters")
-    return "'" + escape_string(value) + "'"
+    # Only a doubled ' means the same under every sql_mode: a backslash escapes under the
+    # default mode but is a plain character under NO_BACKSLASH_ESCAPES, so it is refused.
+    if not value or any(unicodedata.category(ch) == "Cc" or ch == "\\" for ch in value):
+        raise BadGrant(f"{what} must be non-empty, without backslashes or control characters")
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _identifier(value: str, what: str) -> str:
@@ -28,7 +28,7 @@ def _identifier(value: str, what: str) -> str:
 
 
 def read_only_account_sql(user: str, host: str, database: str, password: str | None) -> str:
-    """CREATE USER, set its password, GRANT SELECT on the users table and nothing more."""
+    """CREATE USER, set its password, revoke what it had, GRANT SELECT on the users table."""
     account = f"{_literal(user, 'the user name')}@{_literal(host, 'the host')}"
     secret = _literal(password, "the password") if password is not None else PASSWORD_PLACEHOLDER
     table = f"{_identifier(database, 'the database')}.{_identifier(TABLE, 'the table')}"
@@ -41,6 +41,8 @@ def read_only_account_sql(user: str, host: str, database: str, password: str | N
     lines += [
         f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {secret};",
         f"ALTER USER {account} IDENTIFIED BY {secret};",
+        "-- An existing account keeps nothing it had before.",
+        f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
         f"GRANT SELECT ON {table} TO {account};",
     ]
     return "\n".join(lines) + "\n"

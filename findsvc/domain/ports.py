@@ -42,3 +42,7 @@ class RepositoryTimeout(RepositoryUnavailable):
         # False when the caller's own deadline ran out, or all our connections were busy:
         # no sign that the store is unwell.
         self.blames_store = blames_store
+
+
+class RepositoryMisconfigured(RepositoryUnavailable):
+    """The store cannot be used as set up, whatever its state: the fault is on our side."""

@@ -35,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level)
     if args.command == "serve":
         return _serve(settings)
-    return _db(args.db_command, settings, demo=getattr(args, "demo", False))
+    try:
+        return _db(args.db_command, settings, demo=getattr(args, "demo", False))
+    except ConfigError as error:
+        print(f"findsvc: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _serve(settings: Settings) -> int:

@@ -61,6 +61,9 @@ class Readiness:
             up = False
         except RepositoryUnavailable:
             up = False
+        except Exception as error:  # noqa: BLE001 - a check that breaks says "not ready"
+            log.warning("database check failed: %s", type(error).__name__)
+            up = False
         if up != self.database_up:
             log.info("database %s", "reachable" if up else "unreachable")
         self.database_up = up
@@ -81,7 +84,10 @@ class Readiness:
 
     def _run(self) -> None:
         while not self._stopped.wait(self._interval_s):
-            self.check()
+            try:
+                self.check()
+            except Exception as error:  # noqa: BLE001 - readiness must outlive any one check
+                log.error("readiness check failed: %s", type(error).__name__)
 
     def _publish(self, status: int) -> None:
         for name in READINESS_NAMES:

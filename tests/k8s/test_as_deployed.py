@@ -2,8 +2,8 @@
 
 The container's command, args and environment come from the rendered manifest. Only what a
 laptop must change is changed: the listening ports (free ones, on loopback), the database
-URL (the test MariaDB, as a SELECT-only user) and the password file (a temp file standing in
-for the mounted Secret).
+URL (the test MariaDB, as a SELECT-only user), the password file (a temp file standing in
+for the mounted Secret) and the DB's CA (the test MariaDB's, standing in for the ConfigMap).
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def select_only_db(mysql_server_url: DatabaseUrl) -> Iterator[tuple[DatabaseUrl,
 
 @pytest.fixture(scope="module")
 def pod(
-    select_only_db: tuple[DatabaseUrl, str], tmp_path_factory: pytest.TempPathFactory
+    select_only_db: tuple[DatabaseUrl, str],
+    mysql_server_ca: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pod]:
     objects = overlay("prod")
     container = findsvc_container(objects)
@@ -105,6 +107,7 @@ def pod(
         "FINDSVC_METRICS_PORT": str(ports[int(env["FINDSVC_METRICS_PORT"])]),
         "FINDSVC_DB_URL": f"mysql://{db.user}@{db.host}:{db.port}/{db.database}",
         "FINDSVC_DB_PASSWORD_FILE": str(secret_file),
+        "FINDSVC_DB_TLS_CA": str(mysql_server_ca),
     }
     bin_dir = str(Path(sys.executable).parent)
     command = shutil.which(container["command"][0], path=bin_dir)

@@ -231,6 +231,21 @@ class TestProd:
     def test_no_secret_is_shipped(self) -> None:
         assert of_kind(overlay("prod"), "Secret") == []
 
+    def test_mysql_is_reached_over_tls_that_checks_the_servers_name(self) -> None:
+        objects = overlay("prod")
+        pod = the(objects, "Deployment", "findsvc")["spec"]["template"]["spec"]
+        container = findsvc_container(objects)
+        env = container_env(objects, container)
+        assert env["FINDSVC_DB_TLS"] == "verify-identity"
+        mount = next(
+            m
+            for m in container["volumeMounts"]
+            if env["FINDSVC_DB_TLS_CA"].startswith(m["mountPath"] + "/")
+        )
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume.get("configMap") or volume.get("secret")
+        assert mount["readOnly"] is True
+
     def test_mysql_is_reached_only_at_its_own_addresses(self) -> None:
         policy = the(overlay("prod"), "NetworkPolicy", "findsvc")["spec"]
         mysql = next(r for r in policy["egress"] if r["ports"][0]["port"] == 3306)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pymysql
@@ -30,9 +31,13 @@ def free_port() -> int:
 
 
 class PrivateMariaDB:
-    """Root with no password, on 127.0.0.1 only; stop() and start() keep the data."""
+    """Root with no password, on 127.0.0.1 only; stop() and start() keep the data.
 
-    def __init__(self) -> None:
+    `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key.
+    """
+
+    def __init__(self, options: Sequence[str] = ()) -> None:
+        self._options = tuple(options)
         self.dir = Path(tempfile.mkdtemp(prefix="findsvc-mariadb-"))
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -81,6 +86,7 @@ class PrivateMariaDB:
                 "--innodb-log-file-size=16M",
                 "--skip-log-bin",
                 "--max-connections=500",
+                *self._options,
                 *user,
             ],
             stdout=subprocess.DEVNULL,

@@ -13,18 +13,36 @@ class TestReadOnlyAccountSql:
         grants = [line for line in sql.splitlines() if line.startswith("GRANT")]
         assert grants == ["GRANT SELECT ON `glarimy`.`ums_users` TO 'findsvc'@'%';"]
 
+    def test_an_existing_account_loses_what_it_had_before_the_grant(self) -> None:
+        lines = read_only_account_sql("findsvc", "%", "glarimy", "s3cret").splitlines()
+        revoke = "REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'findsvc'@'%';"
+        assert lines.index(revoke) < lines.index(
+            "GRANT SELECT ON `glarimy`.`ums_users` TO 'findsvc'@'%';"
+        )
+
     def test_without_a_password_a_placeholder_makes_the_sql_fail_until_edited(self) -> None:
         sql = read_only_account_sql("findsvc", "%", "glarimy", None)
         assert "IDENTIFIED BY <PASSWORD>;" in sql
         assert "IDENTIFIED BY '" not in sql
 
-    def test_quotes_in_names_and_passwords_are_escaped(self) -> None:
+    def test_quotes_are_doubled_which_holds_under_every_sql_mode(self) -> None:
         sql = read_only_account_sql("o'brien", "10.%", "my`db", "it's")
-        assert "'o\\'brien'@'10.%'" in sql
+        assert "'o''brien'@'10.%'" in sql
         assert "`my``db`.`ums_users`" in sql
-        assert "IDENTIFIED BY 'it\\'s'" in sql
+        assert "IDENTIFIED BY 'it''s'" in sql
+        assert "\\" not in sql
 
     @pytest.mark.parametrize(("user", "password"), [("", "pw"), ("find\nsvc", "pw"), ("x", "")])
     def test_empty_or_control_characters_are_refused(self, user: str, password: str) -> None:
         with pytest.raises(BadGrant):
             read_only_account_sql(user, "%", "glarimy", password)
+
+    @pytest.mark.parametrize(
+        ("host", "password"),
+        [("10.0.0.%\\", "pw"), ("%", "pw\\' OR 1;--"), ("%", "tab\there"), ("%\x7f", "pw")],
+    )
+    def test_backslashes_and_control_characters_in_host_or_password_are_refused(
+        self, host: str, password: str
+    ) -> None:
+        with pytest.raises(BadGrant, match="backslash"):
+            read_only_account_sql("findsvc", host, "glarimy", password)
