@@ -24,7 +24,7 @@ def cache(
     store: FakeStore, ttl_s: float = 10, size: int = 100, negative_ttl_s: float = 0
 ) -> tuple[CachingRepository, Clock]:
     clock = Clock()
-    return CachingRepository(store, ttl_s, size, negative_ttl_s, clock), clock
+    return CachingRepository(store, ttl_s, size, negative_ttl_s, clock, cap_s=5), clock
 
 
 class TestFoundUsers:

@@ -53,13 +53,13 @@ def queue_behind_a_busy_query(
 class TestALoneLookup:
     def test_goes_straight_to_the_store_as_a_single_row_query(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         assert repo.get(Name("KrishnaMohan")).name.value == "KrishnaMohan"
         assert store.singles == ["KrishnaMohan"]
         assert store.batches == []
 
     def test_an_unknown_name_is_not_found(self) -> None:
-        repo = CoalescingRepository(FakeStore("KrishnaMohan"), max_in_flight=1)
+        repo = CoalescingRepository(FakeStore("KrishnaMohan"), max_in_flight=1, cap_s=5)
         with pytest.raises(UserNotFound):
             repo.get(Name("NobodyAtAll"))
 
@@ -67,7 +67,7 @@ class TestALoneLookup:
 class TestUnderLoad:
     def test_lookups_queued_behind_a_busy_query_share_one_query(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         outcomes = queue_behind_a_busy_query(
             store, repo, ["GraceHopper", "AdaLovelace", "NobodyAtAll"]
         )
@@ -78,14 +78,14 @@ class TestUnderLoad:
 
     def test_a_corrupt_row_fails_only_its_own_lookup(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         outcomes = queue_behind_a_busy_query(store, repo, ["BrokenPhone1", "GraceHopper"])
         assert isinstance(outcomes[0][0], CorruptUserRecord)
         assert isinstance(outcomes[1][0], User)
 
     def test_an_outage_fails_every_lookup_of_the_batch_as_unavailable(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         store.gate.clear()
         first, _ = in_thread(lambda: repo.get(Name("KrishnaMohan")))
         assert store.entered.acquire(timeout=5)
@@ -101,14 +101,14 @@ class TestUnderLoad:
 
     def test_batches_never_exceed_the_limit(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1, max_batch=2)
+        repo = CoalescingRepository(store, max_in_flight=1, max_batch=2, cap_s=5)
         outcomes = queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 5)
         assert [len(batch) for batch in store.batches] == [2, 2, 1]
         assert all(isinstance(outcome[0], User) for outcome in outcomes)
 
     def test_the_slot_is_free_again_after_the_load(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 3)
         store.singles.clear()
         repo.get(Name("KrishnaMohan"))
