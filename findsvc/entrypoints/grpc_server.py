@@ -112,11 +112,15 @@ class FindServer:
         self._server.wait_for_termination()
 
 
-def serve_until_signalled(server: FindServer) -> None:
-    """SIGTERM or SIGINT stops gracefully; a second one ends the process at once."""
+def serve_until_signalled(server: FindServer, *, repeat_ends_at_once: bool = True) -> None:
+    """SIGTERM, SIGINT or SIGHUP stops gracefully; a second one ends the process at once,
+    unless `repeat_ends_at_once` is off: under the supervisor, one Ctrl-C reaches a child
+    twice (directly and passed on), and the supervisor's own second signal ends it."""
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if server_stopper.is_alive():
+        if server_stopper.is_alive() or server_stopper.ident is not None:
+            if not repeat_ends_at_once:
+                return
             log.warning("second signal: exiting now")
             logging.shutdown()
             os._exit(1)
@@ -124,8 +128,8 @@ def serve_until_signalled(server: FindServer) -> None:
         server_stopper.start()
 
     server_stopper = threading.Thread(target=server.stop, name="stopper")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     server.start()
     server.wait()
     if server_stopper.is_alive():

@@ -21,7 +21,10 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 class ServerProcess:
-    def __init__(self, env: Mapping[str, str], args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, env: Mapping[str, str], args: tuple[str, ...] = (), own_process_group: bool = False
+    ) -> None:
+        """own_process_group: a group of its own, to signal as a terminal or systemd would."""
         self.port = free_port()
         log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
         self._log_path = Path(log_path)
@@ -39,6 +42,7 @@ class ServerProcess:
             env=self.env,
             stdout=log_fd,
             stderr=subprocess.STDOUT,
+            start_new_session=own_process_group,
         )
         os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
@@ -86,6 +90,20 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log_path.unlink(missing_ok=True)
+
+
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not yet a zombie (an orphan's zombie waits for a reaper that may never come)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
