@@ -22,10 +22,15 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 class ServerProcess:
     def __init__(
-        self, env: Mapping[str, str], args: tuple[str, ...] = (), own_process_group: bool = False
+        self,
+        env: Mapping[str, str],
+        args: tuple[str, ...] = (),
+        own_process_group: bool = False,
+        port: int | None = None,
     ) -> None:
-        """own_process_group: a group of its own, to signal as a terminal or systemd would."""
-        self.port = free_port()
+        """own_process_group: a group of its own, to signal as a terminal or systemd would.
+        port: a given one (a pod restarted at the same address), else a free one."""
+        self.port = port or free_port()
         log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
         self._log_path = Path(log_path)
         self.env = {
