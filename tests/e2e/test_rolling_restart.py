@@ -19,7 +19,7 @@ import grpc
 
 from findsvc.client import SERVICE_CONFIG
 from tests.support.load import Load, wait_for
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, healthy
 
 NAMES = ("KrishnaMohan", "NobodyByThisName")
 
@@ -42,16 +42,12 @@ def rolling_channel(target: str) -> grpc.Channel:
 
 
 def pod(users_db_url: str, port: int | None = None) -> ServerProcess:
-    server = ServerProcess(
-        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_DRAIN_S": "0.5", "FINDSVC_ACCESS_LOG": "all"},
-        port=port,
+    return healthy(
+        ServerProcess(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_DRAIN_S": "0.5", "FINDSVC_ACCESS_LOG": "all"},
+            port=port,
+        )
     )
-    try:
-        server.wait_health()
-    except BaseException:
-        server.close()
-        raise
-    return server
 
 
 def serves_calls(server: ServerProcess) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -12,37 +14,37 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from tests.support.load import find, health_status, wait_for
-from tests.support.server import ServerProcess, children_of, is_running
+from tests.support.server import ServerProcess, children_of, healthy, is_running
 
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def supervised(users_db_url: str, tmp_path: Path, **settings: str) -> ServerProcess:
-    """Two processes in a process group of their own; the metrics dir goes under tmp_path."""
-    server = ServerProcess(
-        {
-            "FINDSVC_DB_URL": users_db_url,
-            "FINDSVC_PROCESSES": "2",
-            "TMPDIR": str(tmp_path),
-            **settings,
-        },
-        own_process_group=True,
+@contextmanager
+def supervised(
+    users_db_url: str, tmp_path: Path, **settings: str
+) -> Iterator[tuple[ServerProcess, list[int]]]:
+    """Two processes in a process group of their own, and the children's pids; the metrics
+    dir goes under tmp_path. At the end, the supervisor and any child left behind are killed."""
+    server = healthy(
+        ServerProcess(
+            {
+                "FINDSVC_DB_URL": users_db_url,
+                "FINDSVC_PROCESSES": "2",
+                "TMPDIR": str(tmp_path),
+                **settings,
+            },
+            own_process_group=True,
+        )
     )
+    children = children_of(server.process.pid)  # both forked before either serves
     try:
-        server.wait_health()
-        wait_for(lambda: len(children_of(server.process.pid)) == 2, 10)
-    except BaseException:
+        assert len(children) == 2
+        yield server, children
+    finally:
+        for child in children:
+            if is_running(child):
+                os.kill(child, signal.SIGKILL)
         server.close()
-        raise
-    return server
-
-
-def close(server: ServerProcess, children: list[int]) -> None:
-    """The supervisor and any child it left behind."""
-    for child in children:
-        if is_running(child):
-            os.kill(child, signal.SIGKILL)
-    server.close()
 
 
 def metrics_dirs(tmp_path: Path) -> list[Path]:
@@ -68,9 +70,7 @@ class TestOneStopSignal:
     def test_drains_every_process_and_exits_0(
         self, users_db_url: str, tmp_path: Path, signum: signal.Signals, to_group: bool
     ) -> None:
-        server = supervised(users_db_url, tmp_path, FINDSVC_DRAIN_S="1")
-        children = children_of(server.process.pid)
-        try:
+        with supervised(users_db_url, tmp_path, FINDSVC_DRAIN_S="1") as (server, children):
             assert len(metrics_dirs(tmp_path)) == 1
             if to_group:
                 os.killpg(server.process.pid, signum)
@@ -84,37 +84,27 @@ class TestOneStopSignal:
             assert not any(is_running(child) for child in children)
             assert "second signal" not in server.logs
             assert metrics_dirs(tmp_path) == []
-        finally:
-            close(server, children)
 
 
 class TestASupervisorKilledBySigkill:
     def test_its_children_free_the_port_and_remove_the_metrics_dir(
         self, users_db_url: str, tmp_path: Path
     ) -> None:
-        server = supervised(users_db_url, tmp_path)
-        children = children_of(server.process.pid)
-        try:
+        with supervised(users_db_url, tmp_path) as (server, children):
             server.process.kill()
             server.process.wait()
             wait_for(lambda: not any(is_running(child) for child in children), 5)
             assert port_is_free(server.port)
             assert metrics_dirs(tmp_path) == []
-        finally:
-            close(server, children)
 
 
 class TestAChildThatDies:
     def test_says_why_in_one_line_and_takes_the_others_down(
         self, users_db_url: str, tmp_path: Path
     ) -> None:
-        server = supervised(users_db_url, tmp_path)
-        victim, other = children = children_of(server.process.pid)
-        try:
+        with supervised(users_db_url, tmp_path) as (server, (victim, other)):
             os.kill(victim, signal.SIGKILL)
             assert server.process.wait(timeout=20) == 1
             assert f"server process {victim} was killed by SIGKILL" in server.logs
             assert not is_running(other)
             assert metrics_dirs(tmp_path) == []
-        finally:
-            close(server, children)

@@ -97,6 +97,16 @@ class ServerProcess:
         self._log_path.unlink(missing_ok=True)
 
 
+def healthy(server: ServerProcess) -> ServerProcess:
+    """The server once it serves; killed, not left behind, if it never does."""
+    try:
+        server.wait_health()
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
 def children_of(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(child) for child in children]
