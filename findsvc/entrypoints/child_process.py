@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,9 +27,10 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 def die_with_parent(parent_pid: int) -> None:
     """SIGTERM to this process when its parent dies. Raises OSError if the parent is gone."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if sys.platform.startswith("linux"):  # prctl is Linux's; elsewhere, only the check below
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent_pid:  # it died before the prctl: no signal will come
         raise OSError("the supervisor is gone")
 
