@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from findsvc.adapters.coalescing import CoalescingRepository
+from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 from tests.unit.fake_store import FakeStore
 
 
@@ -113,3 +114,73 @@ class TestUnderLoad:
         store.singles.clear()
         repo.get(Name("KrishnaMohan"))
         assert store.singles == ["KrishnaMohan"]
+
+
+class BudgetRecordingStore(FakeStore):
+    """Keeps the deadline each batch query ran under."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(*names)
+        self.batch_budgets: list[deadline.Deadline | None] = []
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        self.batch_budgets.append(deadline.current())
+        return super().get_many(names)
+
+
+def get_within(repo: CoalescingRepository, name: str, seconds: float) -> User:
+    with deadline.deadline_in(seconds, set_by_caller=True):
+        return repo.get(Name(name))
+
+
+def hold_the_only_slot(store: FakeStore, repo: CoalescingRepository) -> threading.Thread:
+    store.gate.clear()
+    holder, _ = in_thread(lambda: repo.get(Name("KrishnaMohan")))
+    assert store.entered.acquire(timeout=5)
+    return holder
+
+
+class TestDeadlinesInTheQueue:
+    def test_a_queued_lookup_leaves_at_its_own_deadline_and_the_others_stay(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
+        holder = hold_the_only_slot(store, repo)
+        hasty, hasty_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 0.2))
+        patient, patient_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 5))
+        hasty.join(2)
+        assert isinstance(hasty_outcome[0], RepositoryTimeout)
+        assert not hasty_outcome[0].blames_store
+        store.gate.set()
+        for thread in (holder, patient):
+            thread.join(5)
+        assert describe(patient_outcome[0]) == "GraceHopper"
+        assert store.batches == [["GraceHopper"]]
+
+    def test_the_batch_runs_within_the_latest_deadline_of_its_lookups(self) -> None:
+        store = BudgetRecordingStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=30)
+        holder = hold_the_only_slot(store, repo)
+        first, first_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 2))
+        later, later_outcome = in_thread(lambda: get_within(repo, "AdaLovelace", 8))
+        while len(repo._queue) < 2:
+            threading.Event().wait(0.01)
+        store.gate.set()
+        for thread in (holder, first, later):
+            thread.join(5)
+        assert [describe(first_outcome[0]), describe(later_outcome[0])] == [
+            "GraceHopper",
+            "AdaLovelace",
+        ]
+        budget = store.batch_budgets[0]
+        assert budget is not None and budget.remaining_s() > 4  # the 8 s one, not the 2 s one
+
+    def test_a_lookup_without_a_deadline_queues_no_longer_than_the_cap(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=0.3)
+        holder = hold_the_only_slot(store, repo)
+        queued, outcome = in_thread(lambda: repo.get(Name("GraceHopper")))
+        queued.join(2)
+        assert not queued.is_alive()
+        assert isinstance(outcome[0], RepositoryTimeout)
+        store.gate.set()
+        holder.join(5)
