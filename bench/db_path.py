@@ -71,7 +71,7 @@ def measure(db_url: str, names: list[str], seconds: float) -> dict[str, dict[str
     direct.close()
     for in_flight in (1, 2, 4):
         store = MySqlUserRepository(url, None, in_flight, 2.0, 5.0)
-        coalescing = CoalescingRepository(store, max_in_flight=in_flight)
+        coalescing = CoalescingRepository(store, max_in_flight=in_flight, cap_s=5.0)
         point = _measure(coalescing.get, names, seconds)
         point["mean_batch"] = round(coalescing.coalesced / max(coalescing.batches, 1), 1)
         results[f"findsvc coalescing, {in_flight} in flight"] = point

@@ -66,7 +66,9 @@ def build_serving_repository(
     if not isinstance(store, SqliteUserRepository):
         # The breaker forwards get_many (and any new method) through its __getattr__.
         users = CoalescingRepository(
-            cast(CheckedRepository, store), max_in_flight=settings.db_pool_size
+            cast(CheckedRepository, store),
+            max_in_flight=settings.db_pool_size,
+            cap_s=settings.db_timeout_s,
         )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
@@ -75,6 +77,8 @@ def build_serving_repository(
             settings.cache_size,
             settings.cache_negative_ttl_s,
             observer=cache_observer,
+            cap_s=settings.db_timeout_s,
+            lookup_threads=settings.workers,  # one per caller that can be waiting at once
         )
     return users
 

@@ -5,8 +5,10 @@
         batch = client.find_many(["KrishnaMohan", "NoSuchUser1"])
 
 - Every call has a deadline (5 s unless told).
-- UNAVAILABLE is retried by gRPC itself (service config retryPolicy: 3 attempts, backoff),
-  which is safe: finding is read-only.
+- UNAVAILABLE and CANCELLED are retried by gRPC itself (service config retryPolicy: 3
+  attempts, backoff), which is safe: finding is read-only and idempotent. CANCELLED is what
+  grpc core's shutdown gives calls that reached a stopping server but were never handled
+  (grpc/grpc#41785); a deadline that runs out is DEADLINE_EXCEEDED, never retried.
 - `dns:///host:port` resolves every address of a headless Service and spreads calls over them
   (round_robin); a plain `host:port` works as usual.
 - TLS: `root_certificates` (PEM) to check the server, `client_certificate` and `client_key` for
@@ -39,7 +41,7 @@ SERVICE_CONFIG = {
                 "initialBackoff": "0.1s",
                 "maxBackoff": "1s",
                 "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
+                "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
             },
         }
     ],

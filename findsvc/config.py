@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from findsvc.cpu_budget import usable_cpus
+
 # The exit code for bad configuration, whichever command meets it.
 EXIT_CONFIG = 2
 
@@ -87,10 +89,29 @@ def _port(raw: str) -> int:
     return value
 
 
+class _OutOfRange(ValueError):
+    """A value of the right kind, but too small or too large: the message says the bound."""
+
+
+# gRPC takes durations (keepalive, connection age, deadlines) as milliseconds in a signed
+# 32-bit int; one past it overflows into a traceback at start.
+MAX_SECONDS = (2**31 - 1) // 1000
+
+# A readiness check needs a pause between checks, or it queries in a busy loop.
+MIN_HEALTH_INTERVAL_S = 0.1
+
+
 def _seconds(raw: str) -> float:
     value = float(raw)
-    if not 0 <= value < 10**7:
-        raise ValueError
+    if not 0 <= value <= MAX_SECONDS:  # also refuses nan and inf
+        raise _OutOfRange(f"from 0 to {MAX_SECONDS}")
+    return value
+
+
+def _health_interval(raw: str) -> float:
+    value = _seconds(raw)
+    if value < MIN_HEALTH_INTERVAL_S:
+        raise _OutOfRange(f"at least {MIN_HEALTH_INTERVAL_S}")
     return value
 
 
@@ -119,7 +140,7 @@ def _access_log(raw: str) -> str:
 
 def _processes(raw: str) -> int:
     if raw.strip().lower() == "auto":
-        return len(os.sched_getaffinity(0))
+        return usable_cpus()
     return _positive_int(raw)
 
 
@@ -138,7 +159,7 @@ def _positive_seconds(raw: str) -> float:
     # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
     value = _seconds(raw)
     if value <= 0:
-        raise ValueError
+        raise _OutOfRange(f"above 0 and at most {MAX_SECONDS}")
     return value
 
 
@@ -212,7 +233,7 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option("db_connect_timeout_s", _positive_seconds, "seconds > 0", "DB connect timeout"),
     _Option("db_timeout_s", _positive_seconds, "seconds > 0", "cap on one call's DB work"),
-    _Option("health_interval_s", _seconds, "seconds", "how often the DB is checked"),
+    _Option("health_interval_s", _health_interval, "seconds", "how often the DB is checked"),
     _Option(
         "drain_s",
         _seconds,
@@ -347,6 +368,8 @@ def load(environ: Mapping[str, str], flags: Mapping[str, str | None] | None = No
             values[option.name] = option.parse(raw.strip())
         except ConfigError as error:
             raise ConfigError(str(error).replace("FINDSVC_DB_URL", source)) from None
+        except _OutOfRange as error:
+            raise ConfigError(f"{source}: expected {option.expects} {error}") from None
         except ValueError:
             raise ConfigError(f"{source}: expected {option.expects}") from None
     settings = Settings(**values)

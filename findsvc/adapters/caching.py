@@ -5,7 +5,11 @@
 - A bounded LRU: at most `size` entries, the least recently used goes first.
 - Keys are the names exactly as asked (after whitespace stripping). Two spellings the
   collation calls equal get two entries: never a wrong answer, only a second query.
-- Single flight: concurrent misses for one name wait for one query to the store.
+- Single flight: concurrent misses for one name wait for one query to the store. That query
+  serves them all, so it runs on a small pool of threads of its own, under the store's own
+  cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
+  caller waits for it within its own deadline (or the cap, if it set none) and then gets a
+  timeout; a query no caller waits for any more is dropped before it starts.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 from findsvc.adapters.coalescing import CheckedRepository
+from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 
 
 class CacheObserver(Protocol):
@@ -42,11 +48,13 @@ class CacheStats:
 
 
 class _Flight:
-    __slots__ = ("done", "outcome")
+    __slots__ = ("done", "lookup", "outcome", "waiters")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.outcome: Lookup | RepositoryUnavailable | None = None
+        self.waiters = 0  # callers waiting for it, under the cache's lock
+        self.lookup: Future[None] | None = None
 
 
 class CachingRepository:
@@ -58,8 +66,14 @@ class CachingRepository:
         negative_ttl_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         observer: CacheObserver | None = None,
+        *,
+        cap_s: float,
+        lookup_threads: int = 4,
     ) -> None:
         self._inner = inner
+        self._cap_s = cap_s
+        # Threads start no context of the caller's: no caller's deadline bounds a lookup.
+        self._lookups = ThreadPoolExecutor(lookup_threads, thread_name_prefix="cache-lookup")
         self._ttl_s = ttl_s
         self._size = size
         self._negative_ttl_s = negative_ttl_s
@@ -73,26 +87,40 @@ class CachingRepository:
         key = name.value
         with self._lock:
             cached = self._cached(key)
-            if cached is None:
-                flight = self._flights.get(key)
-                if flight is None:
-                    self.stats.count("misses")
-                    self._flights[key] = mine = _Flight()
-                else:
-                    self.stats.count("shared")
-        if cached is not None:
+            flight = self._join_flight(name) if cached is None else None
+        if flight is None:
             return _answer(cached, name)
-        if flight is not None:
-            flight.done.wait()
-            return _answer(flight.outcome, name)
+        budget = deadline.current()
+        if not flight.done.wait(budget.remaining_s() if budget else self._cap_s):
+            with self._lock:
+                flight.waiters -= 1
+                assert flight.lookup is not None
+                if flight.waiters == 0 and flight.lookup.cancel():
+                    del self._flights[key]  # not started, and nobody waits for it any more
+            raise RepositoryTimeout("no answer in time", blames_store=False)
+        return _answer(flight.outcome, name)
+
+    def _join_flight(self, name: Name) -> _Flight:
+        """Under the lock: the lookup running for this name, started if there is none."""
+        flight = self._flights.get(name.value)
+        if flight is None:
+            self.stats.count("misses")
+            self._flights[name.value] = flight = _Flight()
+            flight.lookup = self._lookups.submit(self._fly, name, flight)
+        else:
+            self.stats.count("shared")
+        flight.waiters += 1
+        return flight
+
+    def _fly(self, name: Name, flight: _Flight) -> None:
+        """On a lookup thread: one query to the store for every caller waiting on `flight`."""
         try:
-            mine.outcome = self._lookup(name)
+            flight.outcome = self._lookup(name)
         finally:
             with self._lock:
-                self._remember(key, mine.outcome)
-                del self._flights[key]
-            mine.done.set()
-        return _answer(mine.outcome, name)
+                self._remember(name.value, flight.outcome)
+                del self._flights[name.value]
+            flight.done.set()
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         lookups: list[Lookup | None] = []
@@ -115,6 +143,7 @@ class CachingRepository:
         self._inner.ping()
 
     def close(self) -> None:
+        self._lookups.shutdown(wait=False, cancel_futures=True)
         self._inner.close()
 
     def _lookup(self, name: Name) -> Lookup | RepositoryUnavailable:
@@ -167,4 +196,6 @@ def _answer(outcome: Lookup | RepositoryUnavailable | None, name: Name) -> User:
         raise UserNotFound(name)
     if isinstance(outcome, CorruptUserRecord):
         raise CorruptUserRecord(outcome.name, outcome.reason)
+    if isinstance(outcome, RepositoryUnavailable):  # a timeout stays a timeout
+        raise outcome.fresh()
     raise RepositoryUnavailable("database unavailable")

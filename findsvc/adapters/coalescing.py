@@ -5,11 +5,15 @@ its own single-row query: a lone call is never delayed. Otherwise it queues; whe
 query ends, its thread hands the whole queue (up to `max_batch` names) to one of the queued
 threads, which runs them as one query and wakes the others. Per call, the driver work (a round
 trip, a result set, the GIL hand-offs) is what costs under load, and batching shares it.
+
+Time: each lookup has a budget, its caller's deadline or `cap_s` (FINDSVC_DB_TIMEOUT_S) from
+its arrival, whichever ends first; queueing and the query both spend it. A batch is led by
+the waiter whose budget ends last and runs within that budget, so no caller's short deadline
+cuts the batch for the others, and a waiter whose own budget runs out leaves without it.
 """
 
 from __future__ import annotations
 
-import contextvars
 import threading
 from collections.abc import Sequence
 from typing import Protocol
@@ -17,9 +21,6 @@ from typing import Protocol
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable, UserRepository
-
-# Past this, a queued lookup whose batch has not started gives up (the store is stuck).
-DEFAULT_QUEUE_WAIT_S = 10.0
 
 
 class CheckedRepository(UserRepository, Protocol):
@@ -30,10 +31,11 @@ class CheckedRepository(UserRepository, Protocol):
 class _Waiter:
     """One queued lookup; its lock is held until the lookup is done (or it is asked to lead)."""
 
-    __slots__ = ("batch", "done", "name", "outcome")
+    __slots__ = ("batch", "budget", "done", "name", "outcome")
 
-    def __init__(self, name: Name) -> None:
+    def __init__(self, name: Name, budget: deadline.Deadline) -> None:
         self.name = name
+        self.budget = budget
         self.outcome: Lookup | RepositoryUnavailable | None = None
         self.batch: list[_Waiter] | None = None  # set when this waiter is to run a batch
         self.done = threading.Lock()
@@ -45,13 +47,14 @@ class CoalescingRepository:
         self,
         inner: CheckedRepository,
         max_in_flight: int,
+        *,
+        cap_s: float,
         max_batch: int = 100,
-        queue_wait_s: float = DEFAULT_QUEUE_WAIT_S,
     ) -> None:
         self._inner = inner
         self._max_in_flight = max_in_flight
         self._max_batch = max_batch
-        self._queue_wait_s = queue_wait_s
+        self._cap_s = cap_s
         self._lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._in_flight = 0
@@ -59,31 +62,34 @@ class CoalescingRepository:
         self.coalesced = 0  # lookups answered by them
 
     def get(self, name: Name) -> User:
+        with deadline.deadline_in(self._cap_s) as budget:
+            return self._get_within(name, budget)
+
+    def _get_within(self, name: Name, budget: deadline.Deadline) -> User:
         with self._lock:
             alone = self._in_flight < self._max_in_flight
             if alone:
                 self._in_flight += 1
             else:
-                waiter = _Waiter(name)
+                waiter = _Waiter(name, budget)
                 self._queue.append(waiter)
         if alone:
             try:
                 return self._inner.get(name)
             finally:
                 self._hand_over()
-        # Queued, a lookup still keeps its caller's deadline.
-        budget = deadline.current()
-        wait_s = min(self._queue_wait_s, budget.remaining_s()) if budget else self._queue_wait_s
-        if not waiter.done.acquire(timeout=wait_s):
+        if not waiter.done.acquire(timeout=budget.remaining_s()):
             with self._lock:
                 queued = waiter in self._queue
                 if queued:
                     self._queue.remove(waiter)
-            if queued:
-                raise RepositoryTimeout("no database query free in time", blames_store=False)
-            waiter.done.acquire()  # its batch is running: it ends under the store's timeouts
+                leads = waiter.batch is not None
+            if not leads:  # still queued, or its batch runs for the others: leave it
+                message = "no database query free in time" if queued else "no answer in time"
+                raise RepositoryTimeout(message, blames_store=False)
+            waiter.done.acquire()  # chosen to lead as its time ran out: the release is due
         if waiter.batch is not None:
-            self._run(waiter.batch)
+            self._run(waiter)
         return _result(waiter.outcome)
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
@@ -95,22 +101,25 @@ class CoalescingRepository:
     def close(self) -> None:
         self._inner.close()
 
-    def _run(self, batch: list[_Waiter]) -> None:
+    def _run(self, leader: _Waiter) -> None:
+        """In the leader's thread, within its budget: the latest of the batch's."""
+        batch = leader.batch or [leader]
         try:
-            # The batch serves many callers: not this thread's caller's deadline but the
-            # store's own cap bounds it (an empty context carries no deadline).
-            names = [waiter.name for waiter in batch]
-            lookups = contextvars.Context().run(self._inner.get_many, names)
+            if leader.budget.expired:  # so is every other waiter's: none is waiting
+                raise RepositoryTimeout("no database query free in time", blames_store=False)
+            lookups = self._inner.get_many([waiter.name for waiter in batch])
             for waiter, lookup in zip(batch, lookups, strict=True):
                 waiter.outcome = lookup
         except RepositoryUnavailable as error:
             for waiter in batch:
-                waiter.outcome = _copy(error)
+                waiter.outcome = error.fresh()
         finally:
             with self._lock:
                 self.batches += 1
                 self.coalesced += len(batch)
-            for waiter in batch[1:]:  # batch[0] is this thread
+            for waiter in batch:
+                if waiter is leader:
+                    continue
                 if waiter.outcome is None:  # an unexpected fault: fail safe, never hang
                     waiter.outcome = RepositoryUnavailable("lookup failed")
                 waiter.done.release()
@@ -124,16 +133,9 @@ class CoalescingRepository:
                 return
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
-        leader = batch[0]
-        leader.batch = batch
+            leader = max(batch, key=lambda waiter: waiter.budget.at)
+            leader.batch = batch  # under the lock: a waiter timing out can tell it leads
         leader.done.release()
-
-
-def _copy(error: RepositoryUnavailable) -> RepositoryUnavailable:
-    """One exception object per thread: raising a shared one would mix their tracebacks."""
-    if isinstance(error, RepositoryTimeout):
-        return RepositoryTimeout(str(error), blames_store=error.blames_store)
-    return RepositoryUnavailable(str(error))
 
 
 def _result(outcome: Lookup | RepositoryUnavailable | None) -> User:

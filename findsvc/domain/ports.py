@@ -33,6 +33,10 @@ class UserRepository(Protocol):
 class RepositoryUnavailable(Exception):
     """The store cannot be reached now; a later call may succeed."""
 
+    def fresh(self) -> RepositoryUnavailable:
+        """A copy to raise in another thread: a shared exception would mix their tracebacks."""
+        return type(self)(str(self))
+
 
 class RepositoryTimeout(RepositoryUnavailable):
     """The store did not answer within the call's time budget."""
@@ -42,6 +46,9 @@ class RepositoryTimeout(RepositoryUnavailable):
         # False when the caller's own deadline ran out, or all our connections were busy:
         # no sign that the store is unwell.
         self.blames_store = blames_store
+
+    def fresh(self) -> RepositoryTimeout:
+        return RepositoryTimeout(str(self), blames_store=self.blames_store)
 
 
 class RepositoryMisconfigured(RepositoryUnavailable):

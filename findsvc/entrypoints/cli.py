@@ -45,7 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings) -> int:
     if settings.processes > 1:
         return supervisor.serve_processes(settings, lambda index: _serve_one(settings, index))
-    return _serve_one(settings, 0)
+    code = _serve_one(settings, 0)
+    if code == 0:
+        # Calls cut at the end of the grace may still hold worker threads in a DB wait; the
+        # interpreter would join them at exit. The drain and grace are the promise: exit now.
+        # (A supervisor's child exits so too, once its metrics dir is let go.)
+        sys.stdout.flush()
+        os._exit(0)
+    return code
 
 
 def _serve_one(settings: Settings, index: int) -> int:
@@ -57,13 +64,10 @@ def _serve_one(settings: Settings, index: int) -> int:
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    serve_until_signalled(service.server)
+    serve_until_signalled(service.server, repeat_ends_at_once=settings.processes == 1)
     service.close()
-    # Calls cut at the end of the grace may still hold worker threads in a DB wait; the
-    # interpreter would join them at exit. The drain and grace are the promise: exit now.
     logging.shutdown()
-    sys.stdout.flush()
-    os._exit(0)
+    return 0
 
 
 def _find(args: argparse.Namespace) -> int:

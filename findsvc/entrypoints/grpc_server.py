@@ -20,6 +20,7 @@ from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
 from findsvc.entrypoints.auth import token_auth
 from findsvc.entrypoints.call_limits import CallLimits
+from findsvc.entrypoints.closing_gate import ClosingGate
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
 from findsvc.entrypoints.health_lanes import HealthLanes
@@ -60,12 +61,19 @@ class FindServer:
     ) -> None:
         self._settings = settings
         self._health_lanes = HealthLanes()
+        self._closing_gate = ClosingGate(SERVICE_NAME)
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             options=server_options(settings),
             # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
             # sees every call, refused ones included.
-            interceptors=[self._health_lanes, *interceptors, *token_auth(settings), CallLimits()],
+            interceptors=[
+                self._health_lanes,
+                *interceptors,
+                self._closing_gate,
+                *token_auth(settings),
+                CallLimits(),
+            ],
             maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
@@ -83,6 +91,7 @@ class FindServer:
         self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
         self.port = add_listening_port(self._server, settings)
         self._stopping = threading.Event()
+        self._stopped = threading.Event()
 
     def start(self) -> None:
         self._server.start()
@@ -95,28 +104,40 @@ class FindServer:
         )
 
     def stop(self) -> None:
-        """Readiness off, drain so endpoints update, then finish in-flight calls."""
+        """Readiness off, drain so endpoints update, refuse new calls, finish in-flight ones."""
         if self._stopping.is_set():
             return
         self._stopping.set()
         self.readiness.drain()
         log.info("draining for %.1fs", self._settings.drain_s)
         time.sleep(self._settings.drain_s)
-        log.info("stopping; in-flight calls have %.1fs", self._settings.grace_s)
+        log.info("refusing new calls; in-flight calls have %.1fs", self._settings.grace_s)
+        self._closing_gate.close()
+        cut = self._closing_gate.wait_idle(self._settings.grace_s)
+        if cut:
+            log.warning("%d calls still running at the end of the grace are cut", cut)
         self.readiness.stop()
-        self._server.stop(self._settings.grace_s).wait()
         self._health_lanes.close()
         log.info("stopped")
+        # No self._server.stop(): grpc's shutdown cancels calls on the wire (closing_gate).
+        self._stopped.set()
 
     def wait(self) -> None:
-        self._server.wait_for_termination()
+        """Until stop() has finished; the process then exits, and the kernel closes the
+        connections."""
+        while not self._stopped.wait(1.0):  # wakes for signal handlers
+            pass
 
 
-def serve_until_signalled(server: FindServer) -> None:
-    """SIGTERM or SIGINT stops gracefully; a second one ends the process at once."""
+def serve_until_signalled(server: FindServer, *, repeat_ends_at_once: bool = True) -> None:
+    """SIGTERM, SIGINT or SIGHUP stops gracefully; a second one ends the process at once,
+    unless `repeat_ends_at_once` is off: under the supervisor, one Ctrl-C reaches a child
+    twice (directly and passed on), and the supervisor's own second signal ends it."""
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if server_stopper.is_alive():
+        if server_stopper.is_alive() or server_stopper.ident is not None:
+            if not repeat_ends_at_once:
+                return
             log.warning("second signal: exiting now")
             logging.shutdown()
             os._exit(1)
@@ -124,8 +145,8 @@ def serve_until_signalled(server: FindServer) -> None:
         server_stopper.start()
 
     server_stopper = threading.Thread(target=server.stop, name="stopper")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     server.start()
     server.wait()
     if server_stopper.is_alive():

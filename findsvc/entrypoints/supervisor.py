@@ -4,16 +4,21 @@ Python serves one call at a time per process (the GIL); more cores need more pro
 - The supervisor forks the children before any gRPC object exists (gRPC is not fork-safe);
   each child builds its own DB pool and server, and binds the port with SO_REUSEPORT
   (grpc_server.server_options), so the kernel spreads connections across them.
-- SIGTERM or SIGINT is passed on to every child; each drains as a lone server would, and the
-  supervisor exits 0 once all have exited 0. A child that dies on its own takes the others
-  down (exit 1, or the child's own code, e.g. 2 for a port it cannot bind): Kubernetes
-  restarts the pod, rather than it limping on with fewer processes.
+- SIGTERM, SIGINT or SIGHUP is passed on to every child as SIGTERM; each drains as a lone
+  server would, and the supervisor exits 0 once all have exited 0. Ctrl-C, or systemd's
+  KillMode=control-group, signals the children directly too: a child takes any repeat as the
+  same request. A second signal to the supervisor ends every child at once (SIGKILL).
+- A child dies with the supervisor, even one killed by SIGKILL (see child_process). A child
+  that dies on its own says why in one line and takes the others down (exit 1, or the
+  child's own code, e.g. 2 for a port it cannot bind): Kubernetes restarts the pod, rather
+  than it limping on with fewer processes.
 - Metrics: before forking, PROMETHEUS_MULTIPROC_DIR is pointed at a fresh temp dir (unless
   set), so that prometheus-client in every child (imported there only after the fork) writes
   its samples there. The children serve no /metrics; the supervisor serves it on the metrics
   port from a MultiProcessCollector, which sums (or, for gauges, combines as each gauge's
   multiprocess_mode says) the samples of all children, and forgets a child that is gone.
   findsvc_db_up is the lowest of the live children's: 0 when any of them cannot read the table.
+  The last process to leave removes the dir, the supervisor or, if it was killed, a child.
 """
 
 from __future__ import annotations
@@ -21,15 +26,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Callable
 from types import FrameType
 from wsgiref.simple_server import WSGIServer
 
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings
+from findsvc.entrypoints.child_process import SharedDir, die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -44,28 +48,27 @@ def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
     metrics_dir = _multiprocess_metrics_dir()
     children: set[int] = set()
     stopping = False
+    supervisor_pid = os.getpid()
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
+        if stopping and _frame is not None:  # a second signal from outside: end now
+            log.warning("second signal: ending every server process now")
+            for pid in children:
+                _signal(pid, signal.SIGKILL)
+            return
         stopping = True
         for pid in children:
-            _signal(pid, signal.SIGTERM if signum == signal.SIGTERM else signum)
+            _signal(pid, signal.SIGTERM)
 
     # Handlers first: a signal during the forking must not leave orphans behind.
-    signal.signal(signal.SIGTERM, pass_on)
-    signal.signal(signal.SIGINT, pass_on)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, pass_on)
     try:
         for index in range(settings.processes):
             pid = os.fork()
             if pid == 0:  # the child: serve, then leave without running the parent's cleanup
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                code = 1
-                try:
-                    code = serve_one(index)
-                finally:
-                    logging.shutdown()
-                    os._exit(code)
+                _run_child(index, serve_one, supervisor_pid, metrics_dir)
             children.add(pid)
         if stopping:  # signalled while forking: the latest children have not heard
             pass_on(signal.SIGTERM, None)
@@ -82,7 +85,37 @@ def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
         return code
     finally:
         if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.leave()
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _run_child(
+    index: int, serve_one: Callable[[int], int], supervisor_pid: int, metrics_dir: SharedDir | None
+) -> None:
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    code = 1
+    try:
+        if metrics_dir is not None:
+            metrics_dir.join()
+        die_with_parent(supervisor_pid)
+        code = serve_one(index)
+    except BaseException as error:  # noqa: BLE001 - one line, then the supervisor takes over
+        # The type only: an exception's message can carry data.
+        log.critical(
+            "server process %d failed: %s",
+            index,
+            type(error).__name__,
+            extra={"error": type(error).__name__},
+        )
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.leave()
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
 
 
 def _wait(
@@ -103,20 +136,26 @@ def _wait(
             # The first failure decides: a child's config error (2) stays a config error.
             if code == 0:
                 code = child_code if child_code > 0 else EXIT_CHILD_FAILED
-            log.error("server process %d exited with %d", pid, child_code)
+            log.error("server process %d %s", pid, _how_it_ended(child_code))
             if not stopping():
                 stop_all(signal.SIGTERM, None)
     log.info("all server processes stopped")
     return code
 
 
-def _multiprocess_metrics_dir() -> str | None:
+def _how_it_ended(exit_code: int) -> str:
+    if exit_code < 0:
+        return f"was killed by {signal.Signals(-exit_code).name}"
+    return f"exited with {exit_code}"
+
+
+def _multiprocess_metrics_dir() -> SharedDir | None:
     """A fresh dir for prometheus-client's multiprocess mode, unless the operator chose one."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
-    path = tempfile.mkdtemp(prefix="findsvc-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    return path
+    shared = SharedDir(prefix="findsvc-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared.path)
+    return shared
 
 
 def _serve_metrics(settings: Settings) -> WSGIServer:

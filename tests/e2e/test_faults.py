@@ -28,7 +28,7 @@ from tests.support.load import (
 )
 from tests.support.mariadb import PrivateMariaDB
 from tests.support.proxy import TcpProxy
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, healthy
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -185,20 +185,16 @@ class TestDatabaseOutage:
 def server_for_held_calls(users_db: DatabaseUrl, **settings: str) -> ServerProcess:
     """A healthy server whose calls may wait on a lock: a DB cap past the test, and no
     readiness check of its own to wait on the lock too."""
-    server = ServerProcess(
-        {
-            "FINDSVC_DB_URL": url_string(users_db),
-            "FINDSVC_HEALTH_INTERVAL_S": "60",
-            "FINDSVC_DB_TIMEOUT_S": "20",
-            **settings,
-        }
+    return healthy(
+        ServerProcess(
+            {
+                "FINDSVC_DB_URL": url_string(users_db),
+                "FINDSVC_HEALTH_INTERVAL_S": "60",
+                "FINDSVC_DB_TIMEOUT_S": "20",
+                **settings,
+            }
+        )
     )
-    try:
-        server.wait_health()
-    except BaseException:
-        server.close()
-        raise
-    return server
 
 
 @contextmanager

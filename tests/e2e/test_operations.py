@@ -107,6 +107,9 @@ class TestLifecycle:
             ({"FINDSVC_PORT": "not-a-port"}, "FINDSVC_PORT"),
             ({"FINDSVC_DB_URL": "oracle://db/x"}, "FINDSVC_DB_URL"),
             ({"FINDSVC_DB_PASSWORD_FILE": "/nonexistent"}, "FINDSVC_DB_PASSWORD_FILE"),
+            # A readiness check in a busy loop; a duration that overflows gRPC's 32-bit ms.
+            ({"FINDSVC_HEALTH_INTERVAL_S": "0"}, "FINDSVC_HEALTH_INTERVAL_S"),
+            ({"FINDSVC_KEEPALIVE_TIME_S": "3000000"}, "FINDSVC_KEEPALIVE_TIME_S"),
         ],
     )
     def test_bad_config_is_one_line_and_exit_code_2(self, env: dict[str, str], named: str) -> None:

@@ -10,12 +10,7 @@ import grpc
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.load import wait_for
 from tests.support.metrics import metrics_port, scrape, value
-from tests.support.server import ServerProcess
-
-
-def children_of(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children]
+from tests.support.server import ServerProcess, children_of
 
 
 def find_on_a_new_connection(target: str) -> find_service_pb2.UserRecord:

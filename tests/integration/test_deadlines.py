@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
@@ -16,28 +15,10 @@ from findsvc.config import DatabaseUrl
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
-from tests.support.db import admin_connection, create_database, insert_user
+from tests.support.db import table_locked
 from tests.support.proxy import TcpProxy
 
 KRISHNA = Name("KrishnaMohan")
-
-
-@pytest.fixture
-def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
-    create_database(mysql_url)
-    insert_user(mysql_url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
-    return mysql_url
-
-
-@contextmanager
-def table_locked(url: DatabaseUrl) -> Iterator[None]:
-    """Readers of ums_users wait until the block ends, as behind a long AddService migration."""
-    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
-        cursor.execute("LOCK TABLES ums_users WRITE")
-        try:
-            yield
-        finally:
-            cursor.execute("UNLOCK TABLES")
 
 
 @contextmanager

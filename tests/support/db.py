@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -55,3 +57,14 @@ def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None)
         cursor.execute(
             "INSERT INTO ums_users (name, phone, since) VALUES (%s, %s, %s)", (name, phone, since)
         )
+
+
+@contextmanager
+def table_locked(url: DatabaseUrl) -> Iterator[None]:
+    """Readers of ums_users wait until the block ends, as behind a long AddService migration."""
+    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
+        cursor.execute("LOCK TABLES ums_users WRITE")
+        try:
+            yield
+        finally:
+            cursor.execute("UNLOCK TABLES")

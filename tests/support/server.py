@@ -21,8 +21,16 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 class ServerProcess:
-    def __init__(self, env: Mapping[str, str], args: tuple[str, ...] = ()) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        args: tuple[str, ...] = (),
+        own_process_group: bool = False,
+        port: int | None = None,
+    ) -> None:
+        """own_process_group: a group of its own, to signal as a terminal or systemd would.
+        port: a given one (a pod restarted at the same address), else a free one."""
+        self.port = port or free_port()
         log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
         self._log_path = Path(log_path)
         self.env = {
@@ -39,6 +47,7 @@ class ServerProcess:
             env=self.env,
             stdout=log_fd,
             stderr=subprocess.STDOUT,
+            start_new_session=own_process_group,
         )
         os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
@@ -86,6 +95,30 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log_path.unlink(missing_ok=True)
+
+
+def healthy(server: ServerProcess) -> ServerProcess:
+    """The server once it serves; killed, not left behind, if it never does."""
+    try:
+        server.wait_health()
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not yet a zombie (an orphan's zombie waits for a reaper that may never come)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from findsvc.adapters.caching import CachingRepository
+from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from tests.unit.fake_store import FakeStore
 
 
@@ -24,7 +25,7 @@ def cache(
     store: FakeStore, ttl_s: float = 10, size: int = 100, negative_ttl_s: float = 0
 ) -> tuple[CachingRepository, Clock]:
     clock = Clock()
-    return CachingRepository(store, ttl_s, size, negative_ttl_s, clock), clock
+    return CachingRepository(store, ttl_s, size, negative_ttl_s, clock, cap_s=5), clock
 
 
 class TestFoundUsers:
@@ -118,6 +119,21 @@ class TestSingleFlight:
             thread.join(5)
         assert [user.name.value for user in results] == ["KrishnaMohan"] * 5
         assert store.singles == ["KrishnaMohan"]
+
+    def test_a_lookup_no_caller_waits_for_any_more_is_dropped_before_it_starts(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CachingRepository(store, 10, 100, cap_s=5, lookup_threads=1)
+        store.gate.clear()
+        first = threading.Thread(target=repo.get, args=(Name("KrishnaMohan"),))
+        first.start()  # takes the only lookup thread, held in the store
+        assert store.entered.acquire(timeout=5)
+        with deadline_in(0.2, set_by_caller=True), pytest.raises(RepositoryTimeout):
+            repo.get(Name("GraceHopper"))  # its lookup waits for a thread, then nobody wants it
+        store.gate.set()
+        first.join(5)
+        repo.close()
+        assert store.singles == ["KrishnaMohan"]
+        assert repo._flights == {}
 
 
 class TestBatches:

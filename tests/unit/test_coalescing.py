@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from findsvc.adapters.coalescing import CoalescingRepository
+from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 from tests.unit.fake_store import FakeStore
 
 
@@ -53,13 +54,13 @@ def queue_behind_a_busy_query(
 class TestALoneLookup:
     def test_goes_straight_to_the_store_as_a_single_row_query(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         assert repo.get(Name("KrishnaMohan")).name.value == "KrishnaMohan"
         assert store.singles == ["KrishnaMohan"]
         assert store.batches == []
 
     def test_an_unknown_name_is_not_found(self) -> None:
-        repo = CoalescingRepository(FakeStore("KrishnaMohan"), max_in_flight=1)
+        repo = CoalescingRepository(FakeStore("KrishnaMohan"), max_in_flight=1, cap_s=5)
         with pytest.raises(UserNotFound):
             repo.get(Name("NobodyAtAll"))
 
@@ -67,7 +68,7 @@ class TestALoneLookup:
 class TestUnderLoad:
     def test_lookups_queued_behind_a_busy_query_share_one_query(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         outcomes = queue_behind_a_busy_query(
             store, repo, ["GraceHopper", "AdaLovelace", "NobodyAtAll"]
         )
@@ -78,14 +79,14 @@ class TestUnderLoad:
 
     def test_a_corrupt_row_fails_only_its_own_lookup(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         outcomes = queue_behind_a_busy_query(store, repo, ["BrokenPhone1", "GraceHopper"])
         assert isinstance(outcomes[0][0], CorruptUserRecord)
         assert isinstance(outcomes[1][0], User)
 
     def test_an_outage_fails_every_lookup_of_the_batch_as_unavailable(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         store.gate.clear()
         first, _ = in_thread(lambda: repo.get(Name("KrishnaMohan")))
         assert store.entered.acquire(timeout=5)
@@ -101,15 +102,85 @@ class TestUnderLoad:
 
     def test_batches_never_exceed_the_limit(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1, max_batch=2)
+        repo = CoalescingRepository(store, max_in_flight=1, max_batch=2, cap_s=5)
         outcomes = queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 5)
         assert [len(batch) for batch in store.batches] == [2, 2, 1]
         assert all(isinstance(outcome[0], User) for outcome in outcomes)
 
     def test_the_slot_is_free_again_after_the_load(self) -> None:
         store = FakeStore("KrishnaMohan")
-        repo = CoalescingRepository(store, max_in_flight=1)
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         queue_behind_a_busy_query(store, repo, ["KrishnaMohan"] * 3)
         store.singles.clear()
         repo.get(Name("KrishnaMohan"))
         assert store.singles == ["KrishnaMohan"]
+
+
+class BudgetRecordingStore(FakeStore):
+    """Keeps the deadline each batch query ran under."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(*names)
+        self.batch_budgets: list[deadline.Deadline | None] = []
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        self.batch_budgets.append(deadline.current())
+        return super().get_many(names)
+
+
+def get_within(repo: CoalescingRepository, name: str, seconds: float) -> User:
+    with deadline.deadline_in(seconds, set_by_caller=True):
+        return repo.get(Name(name))
+
+
+def hold_the_only_slot(store: FakeStore, repo: CoalescingRepository) -> threading.Thread:
+    store.gate.clear()
+    holder, _ = in_thread(lambda: repo.get(Name("KrishnaMohan")))
+    assert store.entered.acquire(timeout=5)
+    return holder
+
+
+class TestDeadlinesInTheQueue:
+    def test_a_queued_lookup_leaves_at_its_own_deadline_and_the_others_stay(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
+        holder = hold_the_only_slot(store, repo)
+        hasty, hasty_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 0.2))
+        patient, patient_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 5))
+        hasty.join(2)
+        assert isinstance(hasty_outcome[0], RepositoryTimeout)
+        assert not hasty_outcome[0].blames_store
+        store.gate.set()
+        for thread in (holder, patient):
+            thread.join(5)
+        assert describe(patient_outcome[0]) == "GraceHopper"
+        assert store.batches == [["GraceHopper"]]
+
+    def test_the_batch_runs_within_the_latest_deadline_of_its_lookups(self) -> None:
+        store = BudgetRecordingStore("KrishnaMohan", "GraceHopper", "AdaLovelace")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=30)
+        holder = hold_the_only_slot(store, repo)
+        first, first_outcome = in_thread(lambda: get_within(repo, "GraceHopper", 2))
+        later, later_outcome = in_thread(lambda: get_within(repo, "AdaLovelace", 8))
+        while len(repo._queue) < 2:
+            threading.Event().wait(0.01)
+        store.gate.set()
+        for thread in (holder, first, later):
+            thread.join(5)
+        assert [describe(first_outcome[0]), describe(later_outcome[0])] == [
+            "GraceHopper",
+            "AdaLovelace",
+        ]
+        budget = store.batch_budgets[0]
+        assert budget is not None and budget.remaining_s() > 4  # the 8 s one, not the 2 s one
+
+    def test_a_lookup_without_a_deadline_queues_no_longer_than_the_cap(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=0.3)
+        holder = hold_the_only_slot(store, repo)
+        queued, outcome = in_thread(lambda: repo.get(Name("GraceHopper")))
+        queued.join(2)
+        assert not queued.is_alive()
+        assert isinstance(outcome[0], RepositoryTimeout)
+        store.gate.set()
+        holder.join(5)

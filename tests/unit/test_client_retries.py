@@ -1,0 +1,65 @@
+"""What findsvc.client retries: the statuses a server gives a call it never handled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
+
+from findsvc.client import DeadlineExceededError, FindClient
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+
+
+class FailingFirst(find_service_pb2_grpc.FindServiceServicer):
+    """Answers the first call with `code`, and the ones after it with a record."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self.code = code
+        self.calls = 0
+
+    def FindUser(
+        self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
+    ) -> find_service_pb2.UserRecord:
+        self.calls += 1
+        if self.calls == 1:
+            context.abort(self.code, "as a stopping server would")
+        return find_service_pb2.UserRecord(name=request.name, phone=9731423166)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[FailingFirst], str]]:
+    servers: list[grpc.Server] = []
+
+    def start(servicer: FailingFirst) -> str:
+        server = grpc.server(ThreadPoolExecutor(2))
+        find_service_pb2_grpc.add_FindServiceServicer_to_server(servicer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.stop(0)
+
+
+class TestRetries:
+    @pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED])
+    def test_a_call_the_server_refused_or_cancelled_is_retried(
+        self, serve: Callable[[FailingFirst], str], code: grpc.StatusCode
+    ) -> None:
+        servicer = FailingFirst(code)
+        with FindClient(serve(servicer)) as client:
+            assert client.find("KrishnaMohan").phone == 9731423166
+        assert servicer.calls == 2
+
+    def test_a_deadline_exceeded_is_not_retried(self, serve: Callable[[FailingFirst], str]) -> None:
+        servicer = FailingFirst(grpc.StatusCode.DEADLINE_EXCEEDED)
+        with (
+            FindClient(serve(servicer)) as client,
+            pytest.raises(DeadlineExceededError),
+        ):
+            client.find("KrishnaMohan")
+        assert servicer.calls == 1
