@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class SharedDir:
     """A temp dir that the last of the processes sharing it removes."""
 
     LOCK_NAME = ".in-use"
+    LAST_HOLDER_WAIT_S = 0.3
 
     def __init__(self, prefix: str) -> None:
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
@@ -61,9 +63,23 @@ class SharedDir:
         try:
             fcntl.flock(fd, fcntl.LOCK_UN)
             # Whoever lets go last finds nobody holding it; two at once may both succeed.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # another process still holds it
+            if not _lock_exclusively(fd, self.LAST_HOLDER_WAIT_S):
+                return  # another process still holds it
         finally:
             os.close(fd)
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _lock_exclusively(fd: int, wait_s: float) -> bool:
+    """Tries for wait_s: a supervisor killed by SIGKILL signals its children as its main
+    thread ends, while its other threads may hold its files, and so the lock, a moment
+    longer."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)

@@ -134,13 +134,19 @@ def serve_until_signalled(server: FindServer, *, repeat_ends_at_once: bool = Tru
     unless `repeat_ends_at_once` is off: under the supervisor, one Ctrl-C reaches a child
     twice (directly and passed on), and the supervisor's own second signal ends it."""
 
+    stop_requested = False
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if server_stopper.is_alive() or server_stopper.ident is not None:
+        # Set before the stopper starts: a signal handled while start() waits for the thread
+        # (Ctrl-C reaching a child directly and passed on) must not start it twice.
+        nonlocal stop_requested
+        if stop_requested:
             if not repeat_ends_at_once:
                 return
             log.warning("second signal: exiting now")
             logging.shutdown()
             os._exit(1)
+        stop_requested = True
         log.info("received %s", signal.Signals(signum).name)
         server_stopper.start()
 
