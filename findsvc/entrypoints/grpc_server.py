@@ -13,20 +13,23 @@ from types import FrameType
 from typing import Any, Protocol
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
 from findsvc.entrypoints.auth import token_auth
+from findsvc.entrypoints.call_lanes import CallLanes, server_lanes
 from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
-from findsvc.entrypoints.health_lanes import HealthLanes
+from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
+
+REFUSING_THREADS = 2
 
 
 class CheckedRepository(UserRepository, Protocol):
@@ -42,8 +45,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_s * 1000)),
         # Accept the keepalive pings clients send by default, instead of GOAWAY too_many_pings.
         ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.min_ping_interval_without_data_ms", 5000),
-        ("grpc.http2.max_ping_strikes", 0),
+        # A ping sooner than this counts a strike; past 2 strikes, GOAWAY ENHANCE_YOUR_CALM.
+        ("grpc.http2.min_ping_interval_without_data_ms", 500),
+        ("grpc.http2.max_ping_strikes", 2),
         # Only sibling processes may share the port; otherwise a taken port is an error.
         ("grpc.so_reuseport", int(settings.processes > 1)),
     ]
@@ -59,17 +63,17 @@ class FindServer:
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
     ) -> None:
         self._settings = settings
-        self._health_lanes = HealthLanes()
+        self._lanes = CallLanes(server_lanes(settings))
         self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            # Every served method has a lane: this pool only refuses calls, quickly.
+            ThreadPoolExecutor(max_workers=REFUSING_THREADS, thread_name_prefix="refuse"),
             options=server_options(settings),
             # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
-            # sees every call, refused ones included.
-            interceptors=[self._health_lanes, *interceptors, *token_auth(settings), CallLimits()],
-            maximum_concurrent_rpcs=settings.max_concurrency,
+            # sees every call, refused ones included, but those past a lane's cap.
+            interceptors=[self._lanes, *interceptors, *token_auth(settings), CallLimits()],
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
-        self._health = health.HealthServicer()
+        self._health = HealthService()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         if settings.reflection:
             reflection.enable_server_reflection(
@@ -105,7 +109,7 @@ class FindServer:
         log.info("stopping; in-flight calls have %.1fs", self._settings.grace_s)
         self.readiness.stop()
         self._server.stop(self._settings.grace_s).wait()
-        self._health_lanes.close()
+        self._lanes.close()
         log.info("stopped")
 
     def wait(self) -> None:
