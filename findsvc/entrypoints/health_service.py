@@ -20,7 +20,8 @@ SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 class HealthService(health.HealthServicer):
     def __init__(self) -> None:
-        super().__init__()
+        # Blocking: a stream holds a thread of its lane (call_lanes.py), whose size is the cap.
+        super().__init__(experimental_non_blocking=False)
         self._served = frozenset({""})
         self._served_lock = threading.Lock()
 
