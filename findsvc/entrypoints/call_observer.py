@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from findsvc.entrypoints.call_lanes import refusing_at_once
 from findsvc.entrypoints.metrics import Metrics
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
@@ -43,8 +44,7 @@ class CallObserver(WrappingInterceptor):
         self._metrics = metrics
         self._access_log = access_log
         self._instruments: dict[tuple[str, str], _Instruments] = {}
-        # Streaming both ways and reading nothing, it answers any kind of call at once.
-        self._unknown_method = grpc.stream_stream_rpc_method_handler(
+        self._unknown_method = refusing_at_once(
             self._streaming(_unimplemented, self._instruments_for(UNKNOWN_METHOD, "unknown"))
         )
 
