@@ -8,7 +8,8 @@ deadline, per second), the p99 latency of those, the status codes, and how many 
 service: none). Writes bench/overload.json and bench/overload.png.
 
 Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1),
-BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc.
+BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc;
+BENCH_VARIANTS adds findsvc servers with settings of their own, as in bench/__main__.py.
 
 The generator (bench/open_loop.py) is one process writing pre-encoded HTTP/2 frames; it
 reports its own CPU time per call, so each run shows it left the servers their CPU.
@@ -45,7 +46,6 @@ CONNECTIONS = 4
 REQUESTS = 10_000  # distinct serialized requests, sent round-robin
 FIND_USER = "/glarimy.ums.find.v1.FindService/FindUser"
 SERVERS = ("findsvc", "naive")
-WITH_HEALTH = {"findsvc"}
 
 
 def _offer(
@@ -156,7 +156,14 @@ def main() -> int:
     database.start()
     try:
         names = seed(database, users)
-        chosen = [s for s in scenarios(database.url, database.port) if s.key in SERVERS]
+        variants = {  # BENCH_VARIANTS, as in bench/__main__.py: findsvc with other settings
+            f"findsvc_{variant.partition(':')[0]}"
+            for variant in os.environ.get("BENCH_VARIANTS", "").split(";")
+            if variant
+        }
+        chosen = [
+            s for s in scenarios(database.url, database.port) if s.key in {*SERVERS, *variants}
+        ]
         servers = {s.key: start_server(s) for s in chosen}
         try:
             capacity = {}
@@ -177,7 +184,7 @@ def main() -> int:
                         level * capacity[key],
                         warmup_s,
                         seconds,
-                        key in WITH_HEALTH,
+                        key.startswith("findsvc"),
                     )
                     point["server_cpu_share"] = round(
                         (cpu_seconds(process) - cpu_before) / (warmup_s + seconds), 3
