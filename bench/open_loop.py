@@ -26,6 +26,7 @@ DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 MAX_WINDOW = 2**31 - 1
+RST_CODES = {7: "REFUSED_STREAM", 8: "CANCELLED"}
 STATUS_NAMES = {
     0: "OK",
     1: "CANCELLED",
@@ -214,7 +215,11 @@ class OpenLoop:
                 code = self._status(connection, bytes(buffer[start:offset]))
                 self._finish(connection, stream, code, outcomes, counted, deadline_s)
             elif kind == RST_STREAM:
-                self._finish(connection, stream, "CANCELLED", outcomes, counted, deadline_s)
+                # REFUSED_STREAM: past the server's streams per connection, never started (a
+                # gRPC client would have waited for a free stream, or retried).
+                error = int.from_bytes(buffer[start:offset], "big")
+                code = RST_CODES.get(error, f"RST_STREAM_{error}")
+                self._finish(connection, stream, code, outcomes, counted, deadline_s)
             elif kind == SETTINGS and not flags & ACK:
                 connection.outgoing += frame(SETTINGS, ACK, 0)
             elif kind == PING and not flags & ACK:

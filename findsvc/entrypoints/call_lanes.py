@@ -166,6 +166,14 @@ CHECK_CAP = 64
 FIND_MAX_WAIT_S = 0.1
 
 
+def calls_admitted(settings: Settings) -> int:
+    """The most calls all lanes hold at once: more streams on one connection would only be
+    refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
+    taking the polling thread. That bounds the calls waiting for it when it falls behind."""
+    reflection_cap = settings.max_reflection_streams if settings.reflection else 0
+    return settings.max_concurrency + CHECK_CAP + settings.max_health_watches + reflection_cap
+
+
 def server_lanes(settings: Settings) -> dict[str, Lane]:
     """Every method the server serves, with its lane. A stream holds a thread while it lasts,
     so a stream lane has a thread for each stream it admits."""

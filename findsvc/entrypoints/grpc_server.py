@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
 from findsvc.entrypoints.auth import token_auth
-from findsvc.entrypoints.call_lanes import CallLanes, server_lanes
+from findsvc.entrypoints.call_lanes import CallLanes, calls_admitted, server_lanes
 from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
@@ -50,6 +50,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.http2.max_ping_strikes", 2),
         # Only sibling processes may share the port; otherwise a taken port is an error.
         ("grpc.so_reuseport", int(settings.processes > 1)),
+        # Past this, a flood is refused in C, before it queues for the one polling thread.
+        ("grpc.max_concurrent_streams", calls_admitted(settings)),
     ]
 
 
