@@ -50,8 +50,14 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.http2.max_ping_strikes", 2),
         # Only sibling processes may share the port; otherwise a taken port is an error.
         ("grpc.so_reuseport", int(settings.processes > 1)),
-        # Past this, a flood is refused in C, before it queues for the one polling thread.
+        # Refusals in gRPC's C core, before a flood queues for the one Python thread that takes
+        # every call's events (each waiting for the GIL): calls there late make every call late.
+        # Streams on one connection: no more than all lanes admit.
         ("grpc.max_concurrent_streams", calls_admitted(settings)),
+        # Calls of one method waiting for that thread: some refused past the soft limit, all
+        # past the hard one (RESOURCE_EXHAUSTED). Per method, so a FindUser flood refuses no probe.
+        ("grpc.server.max_pending_requests", settings.max_concurrency),
+        ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
     ]
 
 
