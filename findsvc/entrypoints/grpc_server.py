@@ -29,8 +29,6 @@ from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-REFUSING_THREADS = 2
-
 
 class CheckedRepository(UserRepository, Protocol):
     def ping(self) -> None: ...
@@ -55,7 +53,7 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         # Streams on one connection: no more than all lanes admit.
         ("grpc.max_concurrent_streams", calls_admitted(settings)),
         # Calls of one method waiting for that thread: some refused past the soft limit, all
-        # past the hard one (RESOURCE_EXHAUSTED). Per method, so a FindUser flood refuses no probe.
+        # past the hard one. Per method, so a FindUser flood refuses no probe.
         ("grpc.server.max_pending_requests", settings.max_concurrency),
         ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
     ]
@@ -73,8 +71,9 @@ class FindServer:
         self._settings = settings
         self._lanes = CallLanes(server_lanes(settings))
         self._server = grpc.server(
-            # Every served method has a lane: this pool only refuses calls, quickly.
-            ThreadPoolExecutor(max_workers=REFUSING_THREADS, thread_name_prefix="refuse"),
+            # gRPC's default pool: every served method has a lane of its own, and refusals run
+            # on the polling thread (call_lanes.py), so nothing is expected to run here.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
             options=server_options(settings),
             # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
             # sees every call, refused ones included, but those past a lane's cap.
