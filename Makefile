@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install tools run rest test lint unit proto bench breaking image k8s clean
+.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,13 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.overload
+
+# Only the open-loop overload scenario; knobs in bench/overload.py.
+bench-overload: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python tests/support/ensure_test_tools.py
+	$(BIN)/python -m bench.overload
 
 image:
 	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no container engine answers '$(DOCKER) info'; run it where Docker runs (or DOCKER=podman)" >&2; exit 1; }

@@ -224,6 +224,18 @@ OPTIONS: tuple[_Option, ...] = (
         "a whole number >= 1",
         "calls served at once; more get RESOURCE_EXHAUSTED",
     ),
+    _Option(
+        "max_health_watches",
+        _positive_int,
+        "a whole number >= 1",
+        "health Watch streams open at once, each on a thread of its own; more are refused",
+    ),
+    _Option(
+        "max_reflection_streams",
+        _positive_int,
+        "a whole number >= 1",
+        "reflection streams open at once, each on a thread of its own; more are refused",
+    ),
     _Option("max_message_bytes", _positive_int, "a whole number >= 1", "largest request accepted"),
     _Option(
         "db_pool_size",
@@ -300,6 +312,8 @@ class Settings:
     log_level: str = "INFO"
     workers: int = 4  # few threads: each extra one costs GIL hand-offs (README, Performance)
     max_concurrency: int = 64
+    max_health_watches: int = 16
+    max_reflection_streams: int = 4
     max_message_bytes: int = 16384
     db_pool_size: int = 2  # also the queries in flight before lookups coalesce (bootstrap)
     db_connect_timeout_s: float = 2.0

@@ -24,11 +24,9 @@ RELOAD_CHECK_S = 1.0
 
 
 def read_tokens(path: Path) -> tuple[bytes, ...]:
-    """One token a line; blank lines and lines starting with # are skipped."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return tuple(
-        line.strip().encode() for line in lines if line.strip() and not line.startswith("#")
-    )
+    """One token a line; blank lines and lines starting with # (indented or not) are skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(line.encode() for line in lines if line and not line.startswith("#"))
 
 
 class TokenFile:
@@ -42,6 +40,7 @@ class TokenFile:
         if not self._tokens:
             raise ConfigError("FINDSVC_AUTH_TOKENS_FILE: the file holds no tokens")
         self._checked_at = time.monotonic()
+        self._unreadable = False
 
     def accepts(self, candidate: bytes) -> bool:
         self._reload_if_changed()
@@ -62,11 +61,20 @@ class TokenFile:
             self._checked_at = now
             stamp = self._file_stamp()
             if stamp != self._stamp:
-                self._tokens = read_tokens(self._path)
-                self._stamp = stamp
+                self._stamp = stamp  # a bad file is reported once, not at every check
+                tokens = read_tokens(self._path)
+                if not tokens:
+                    # An emptied or truncated Secret must not lock every caller out.
+                    log.warning("the tokens file holds no tokens; keeping the tokens loaded before")
+                    return
+                self._tokens = tokens
                 log.info("tokens reloaded", extra={"tokens": len(self._tokens)})
-        except OSError:
-            log.warning("cannot read the tokens file; keeping the tokens loaded before")
+        except (OSError, UnicodeDecodeError):
+            if not self._unreadable:  # once until it reads again, not at every check
+                log.warning("cannot read the tokens file; keeping the tokens loaded before")
+            self._unreadable = True
+        else:
+            self._unreadable = False
         finally:
             self._lock.release()
 
@@ -106,9 +114,11 @@ class TokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        if not handler_call_details.method.startswith(PROTECTED_PREFIX):
-            return continuation(handler_call_details)
+        handler = continuation(handler_call_details)
+        # An unknown method (None) is refused as such, by the caller of this interceptor.
+        if handler is None or not handler_call_details.method.startswith(PROTECTED_PREFIX):
+            return handler
         token = bearer_token(handler_call_details.invocation_metadata)
         if token is not None and self._tokens.accepts(token):
-            return continuation(handler_call_details)
+            return handler
         return _REFUSED

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from findsvc.entrypoints.call_lanes import refusing_at_once
 from findsvc.entrypoints.metrics import Metrics
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
@@ -26,6 +27,13 @@ _REQUEST_ID_MAX = 128
 _QUIET_SERVICES = frozenset({"grpc.health.v1.Health"})
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+# Methods the server does not serve share one label, so callers cannot add metric series.
+UNKNOWN_METHOD = "/unknown/unknown"
+
+
+def _unimplemented(_requests: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, "no such method")
+    yield  # a generator, as a streaming behaviour is
 
 
 class CallObserver(WrappingInterceptor):
@@ -36,6 +44,19 @@ class CallObserver(WrappingInterceptor):
         self._metrics = metrics
         self._access_log = access_log
         self._instruments: dict[tuple[str, str], _Instruments] = {}
+        self._unknown_method = refusing_at_once(
+            self._streaming(_unimplemented, self._instruments_for(UNKNOWN_METHOD, "unknown"))
+        )
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        """A method the server does not serve is refused here, before auth and before
+        anything is made or cached for its name."""
+        handler = super().intercept_service(continuation, handler_call_details)
+        return self._unknown_method if handler is None else handler
 
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str

@@ -13,17 +13,18 @@ from types import FrameType
 from typing import Any, Protocol
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.domain.ports import UserRepository
 from findsvc.entrypoints.auth import token_auth
+from findsvc.entrypoints.call_lanes import CallLanes, calls_admitted, server_lanes
 from findsvc.entrypoints.call_limits import CallLimits
 from findsvc.entrypoints.closing_gate import ClosingGate
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import SERVICE_NAME, Readiness
-from findsvc.entrypoints.health_lanes import HealthLanes
+from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
@@ -43,10 +44,19 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_s * 1000)),
         # Accept the keepalive pings clients send by default, instead of GOAWAY too_many_pings.
         ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.min_ping_interval_without_data_ms", 5000),
-        ("grpc.http2.max_ping_strikes", 0),
+        # A ping sooner than this counts a strike; past 2 strikes, GOAWAY ENHANCE_YOUR_CALM.
+        ("grpc.http2.min_ping_interval_without_data_ms", 500),
+        ("grpc.http2.max_ping_strikes", 2),
         # Only sibling processes may share the port; otherwise a taken port is an error.
         ("grpc.so_reuseport", int(settings.processes > 1)),
+        # Refusals in gRPC's C core, before a flood queues for the one Python thread that takes
+        # every call's events (each waiting for the GIL): calls there late make every call late.
+        # Streams on one connection: no more than all lanes admit.
+        ("grpc.max_concurrent_streams", calls_admitted(settings)),
+        # Calls of one method waiting for that thread: some refused past the soft limit, all
+        # past the hard one. Per method, so a FindUser flood refuses no probe.
+        ("grpc.server.max_pending_requests", settings.max_concurrency),
+        ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
     ]
 
 
@@ -60,24 +70,25 @@ class FindServer:
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
     ) -> None:
         self._settings = settings
-        self._health_lanes = HealthLanes()
+        self._lanes = CallLanes(server_lanes(settings))
         self._closing_gate = ClosingGate(SERVICE_NAME)
         self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            # gRPC's default pool: every served method has a lane of its own, and refusals run
+            # on the polling thread (call_lanes.py), so nothing is expected to run here.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
             options=server_options(settings),
             # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
-            # sees every call, refused ones included.
+            # sees every call, refused ones included, but those past a lane's cap.
             interceptors=[
-                self._health_lanes,
+                self._lanes,
                 *interceptors,
                 self._closing_gate,
                 *token_auth(settings),
                 CallLimits(),
             ],
-            maximum_concurrent_rpcs=settings.max_concurrency,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
-        self._health = health.HealthServicer()
+        self._health = HealthService()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         if settings.reflection:
             reflection.enable_server_reflection(
@@ -117,7 +128,7 @@ class FindServer:
         if cut:
             log.warning("%d calls still running at the end of the grace are cut", cut)
         self.readiness.stop()
-        self._health_lanes.close()
+        self._lanes.close()
         log.info("stopped")
         # No self._server.stop(): grpc's shutdown cancels calls on the wire (closing_gate).
         self._stopped.set()

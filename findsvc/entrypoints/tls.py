@@ -26,6 +26,7 @@ class CertificateFiles:
     def __init__(self, cert: Path, key: Path, client_ca: Path | None) -> None:
         self._cert, self._key, self._client_ca = cert, key, client_ca
         self._stamp = self._stamps()
+        self._failed: object = None  # the stamp of files that did not load, or "unreadable"
         self.initial = self._load()
 
     def _paths(self) -> tuple[Path, ...]:
@@ -56,14 +57,18 @@ class CertificateFiles:
     def fetch_if_changed(self) -> grpc.ServerCertificateConfiguration | None:
         try:
             stamp = self._stamps()
-            if stamp == self._stamp:
+            if stamp in (self._stamp, self._failed):
                 return None
             configuration = self._load()
-        except (ConfigError, OSError):
-            # Mid-rotation files may be half written: keep serving the last good ones.
-            log.warning("TLS files changed but do not load; keeping the current certificate")
+        except (ConfigError, OSError) as error:
+            # Mid-rotation files may be half written: keep serving the last good ones. Every
+            # handshake asks, so the same bad files are tried, and reported, only once.
+            failed: object = stamp if isinstance(error, ConfigError) else "unreadable"
+            if failed != self._failed:
+                log.warning("TLS files changed but do not load; keeping the current certificate")
+            self._failed = failed
             return None
-        self._stamp = stamp
+        self._stamp, self._failed = stamp, None
         log.info("TLS certificate reloaded")
         return configuration
 

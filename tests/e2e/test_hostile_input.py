@@ -88,6 +88,25 @@ class TestRawBytes:
         assert send_raw(channel, b"\x0a" + b"\x00" * size) == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+WATCH = "/grpc.health.v1.Health/Watch"
+REFLECTION = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+MALFORMED = b"\x0a\xff\xff\xff\xff\x0f"  # a length far past the end
+
+
+class TestMalformedStreams:
+    def test_a_malformed_watch_request_is_invalid_argument(self, channel: grpc.Channel) -> None:
+        with pytest.raises(grpc.RpcError) as raised:
+            next(channel.unary_stream(WATCH)(MALFORMED, timeout=5))
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    def test_a_malformed_reflection_request_is_invalid_argument(
+        self, channel: grpc.Channel
+    ) -> None:
+        with pytest.raises(grpc.RpcError) as raised:
+            next(channel.stream_stream(REFLECTION)(iter([MALFORMED]), timeout=5))
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 class TestAfterwards:
     def test_the_server_lives_and_logged_no_traceback(
         self, channel: grpc.Channel, server: ServerProcess
@@ -96,4 +115,5 @@ class TestAfterwards:
         assert health_status(channel, "liveness") == health_pb2.HealthCheckResponse.SERVING
         assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
         assert "Traceback" not in server.logs
+        assert '"level": "ERROR"' not in server.logs
         assert "9731423166" not in server.logs

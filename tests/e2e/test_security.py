@@ -6,6 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,9 +18,11 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from findsvc.config import DatabaseUrl
+from findsvc.entrypoints.auth import RELOAD_CHECK_S
 from tests.support.certs import Pki, make_pki
 from tests.support.db import admin_connection, url_string
 from tests.support.load import find, health_status, wait_for
+from tests.support.metrics import log_entries
 from tests.support.server import ServerProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -28,6 +31,23 @@ PHONE = "9731423166"
 
 def tls_channel(server: ServerProcess, pki: Pki, client_cert: bool) -> grpc.Channel:
     return server.channel(pki.credentials(client_cert=client_cert))
+
+
+def server_with_live_tls_files(
+    users_db_url: str, pki: Pki, tmp_path: Path
+) -> tuple[ServerProcess, Path, Path]:
+    """A TLS server reading copies of `pki`'s server files, which a test may then change."""
+    live_cert, live_key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    live_cert.write_bytes(pki.server_cert.read_bytes())
+    live_key.write_bytes(pki.server_key.read_bytes())
+    server = ServerProcess(
+        {
+            "FINDSVC_DB_URL": users_db_url,
+            "FINDSVC_TLS_CERT": str(live_cert),
+            "FINDSVC_TLS_KEY": str(live_key),
+        }
+    )
+    return server, live_cert, live_key
 
 
 class TestTls:
@@ -45,16 +65,7 @@ class TestTls:
         self, users_db_url: str, tmp_path: Path
     ) -> None:
         old, new = make_pki(tmp_path / "old"), make_pki(tmp_path / "new", "renewed CA")
-        live_cert, live_key = tmp_path / "tls.crt", tmp_path / "tls.key"
-        live_cert.write_bytes(old.server_cert.read_bytes())
-        live_key.write_bytes(old.server_key.read_bytes())
-        server = ServerProcess(
-            {
-                "FINDSVC_DB_URL": users_db_url,
-                "FINDSVC_TLS_CERT": str(live_cert),
-                "FINDSVC_TLS_KEY": str(live_key),
-            }
-        )
+        server, live_cert, live_key = server_with_live_tls_files(users_db_url, old, tmp_path)
         try:
             server.wait_health(credentials=old.credentials())
             for source, live in ((new.server_key, live_key), (new.server_cert, live_cert)):
@@ -64,6 +75,21 @@ class TestTls:
             with tls_channel(server, new, client_cert=False) as channel:
                 assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
             assert server.process.poll() is None
+        finally:
+            server.close()
+
+    def test_broken_tls_files_are_reported_once_however_many_handshakes_follow(
+        self, users_db_url: str, pki: Pki, tmp_path: Path
+    ) -> None:
+        server, live_cert, _live_key = server_with_live_tls_files(users_db_url, pki, tmp_path)
+        try:
+            server.wait_health(credentials=pki.credentials())
+            live_cert.write_text("half written\n")
+            for _ in range(5):  # a new connection each: a handshake each
+                with tls_channel(server, pki, client_cert=False) as channel:
+                    assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+            warnings = [e for e in log_entries(server) if "do not load" in e.get("message", "")]
+            assert len(warnings) == 1
         finally:
             server.close()
 
@@ -150,7 +176,7 @@ def find_with_metadata(server: ServerProcess, metadata: tuple[tuple[str, str], .
 
 
 def the_token(tokens_file: Path) -> str:
-    return tokens_file.read_text().splitlines()[1]
+    return next(line for line in tokens_file.read_text().splitlines() if line[:1] not in "# ")
 
 
 class TestTokens:
@@ -160,7 +186,9 @@ class TestTokens:
     def test_a_wrong_token_is_unauthenticated(
         self, token_server: ServerProcess, tokens_file: Path
     ) -> None:
-        wrong = (("authorization", "Bearer " + the_token(tokens_file)[:-1] + "x"),)
+        token = the_token(tokens_file)
+        last = "y" if token.endswith("x") else "x"  # 1 in 64 tokens ends with x already
+        wrong = (("authorization", "Bearer " + token[:-1] + last),)
         assert find_with_metadata(token_server, wrong) == grpc.StatusCode.UNAUTHENTICATED
         not_bearer = (("authorization", "Basic " + the_token(tokens_file)),)
         assert find_with_metadata(token_server, not_bearer) == grpc.StatusCode.UNAUTHENTICATED
@@ -187,6 +215,39 @@ class TestTokens:
         )
         refused = find_with_metadata(token_server, (("authorization", f"Bearer {old}"),))
         assert refused == grpc.StatusCode.UNAUTHENTICATED
+
+    def test_an_indented_comment_line_is_not_a_token(
+        self, token_server: ServerProcess, tokens_file: Path
+    ) -> None:
+        note = "# an indented note"
+        staged = tokens_file.with_suffix(".new")
+        staged.write_text(f"{the_token(tokens_file)}\n  {note}\n")
+        os.replace(staged, tokens_file)
+        time.sleep(RELOAD_CHECK_S * 1.5)  # past the next reload check
+        assert (
+            find_with_metadata(
+                token_server, (("authorization", f"Bearer {the_token(tokens_file)}"),)
+            )
+            == grpc.StatusCode.OK
+        )
+        assert (
+            find_with_metadata(token_server, (("authorization", f"Bearer {note}"),))
+            == grpc.StatusCode.UNAUTHENTICATED
+        )
+
+    def test_an_emptied_tokens_file_keeps_the_last_good_tokens_and_warns_once(
+        self, token_server: ServerProcess, tokens_file: Path
+    ) -> None:
+        good = (("authorization", "Bearer " + the_token(tokens_file)),)
+        tokens_file.write_text("")  # truncated in place, as a failed write leaves it
+        deadline = time.monotonic() + RELOAD_CHECK_S * 4
+        while time.monotonic() < deadline:  # several reload checks
+            assert find_with_metadata(token_server, good) == grpc.StatusCode.OK
+            time.sleep(0.2)
+        warnings = [
+            e for e in log_entries(token_server) if "holds no tokens" in e.get("message", "")
+        ]
+        assert len(warnings) == 1
 
     def test_health_needs_no_token(self, token_server: ServerProcess) -> None:
         with token_server.channel() as channel:

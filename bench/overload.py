@@ -1,0 +1,228 @@
+"""`make bench-overload` (and `make bench`): open-loop overload, findsvc beside the naive reference.
+
+Each server's capacity is first measured closed-loop (32 calls in flight). Then calls are
+offered open-loop, at 0.5x to 3x that capacity, each with a 250 ms deadline, as clients that
+do not slow down when the server does. Reported per point: goodput (OK answers within the
+deadline, per second), the p99 latency of those, the status codes, and how many liveness
+`Check`s, sent every 250 ms as a kubelet would, failed (the naive reference has no health
+service: none). Writes bench/overload.json and bench/overload.png.
+
+Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1),
+BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc;
+BENCH_VARIANTS adds findsvc servers with settings of their own, as in bench/__main__.py.
+
+The generator (bench/open_loop.py) is one process writing pre-encoded HTTP/2 frames; it
+reports its own CPU time per call, so each run shows it left the servers their CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bench.__main__ import cpu_seconds, machine, scenarios, seed, start_server
+from bench.open_loop import OpenLoop
+from bench.overload_report import plot, table, targets
+from glarimy.ums.find.v1.find_service_pb2 import FindUserRequest
+from tests.support.mariadb import PrivateMariaDB
+
+HERE = Path(__file__).resolve().parent
+DEADLINE_S = 0.25
+PROBE_EVERY_S = 0.25
+CAPACITY_CONCURRENCY = 32
+CONNECTIONS = 4
+REQUESTS = 10_000  # distinct serialized requests, sent round-robin
+FIND_USER = "/glarimy.ums.find.v1.FindService/FindUser"
+SERVERS = ("findsvc", "naive")
+
+
+def _offer(
+    target: str, requests: list[bytes], rate: float, warmup_s: float, seconds: float
+) -> dict[str, Any]:
+    """Sends `rate` calls a second for warmup_s + seconds, whatever the answers; counts the
+    calls sent after the warm-up."""
+    load = OpenLoop(target, FIND_USER, requests, CONNECTIONS)
+    cpu_before, started = time.process_time(), time.perf_counter()
+    outcomes = load.run(rate, warmup_s + seconds, warmup_s, DEADLINE_S)
+    cpu_s, wall_s = time.process_time() - cpu_before, time.perf_counter() - started
+    load.close()
+    total = int(rate * (warmup_s + seconds))
+    return {
+        "offered_per_s": round(rate, 1),
+        "codes": dict(outcomes.codes),
+        "ok_ms": [s * 1000 for s in outcomes.ok_s],
+        "generator_cpu_us_per_call": round(cpu_s / total * 1e6, 1),
+        "generator_cpu_share": round(cpu_s / wall_s, 3),
+    }
+
+
+def _capacity(target: str, requests: list[bytes], warmup_s: float, seconds: float) -> float:
+    """OK answers a second with CAPACITY_CONCURRENCY calls in flight (closed loop)."""
+    load = OpenLoop(target, FIND_USER, requests, CONNECTIONS)
+    outcomes = load.closed_loop(CAPACITY_CONCURRENCY, warmup_s + seconds, warmup_s, DEADLINE_S)
+    load.close()
+    return round((outcomes.codes["OK"] + outcomes.codes["OK_TOO_LATE"]) / seconds, 1)
+
+
+def _in_process(args: tuple[Any, ...], out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    function, *rest = args
+    out.put(function(*rest))
+
+
+def in_own_process(function: Callable[..., Any], *args: Any, timeout_s: float) -> Any:
+    """function(*args), run in a process of its own: the generator's CPU is its own."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_in_process, args=((function, *args), out))
+    process.start()
+    result = out.get(timeout=timeout_s)
+    process.join()
+    return result
+
+
+def measured_capacity(target: str, requests: list[bytes], warmup_s: float, seconds: float) -> float:
+    return float(
+        in_own_process(_capacity, target, requests, warmup_s, seconds, timeout_s=seconds + 60)
+    )
+
+
+class LivenessProbe:
+    """A kubelet: Check("liveness") every 250 ms with a 1 s timeout; counts the failures."""
+
+    def __init__(self, target: str) -> None:
+        self._target = target
+        self._stop = threading.Event()
+        self.sent = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LivenessProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with grpc.insecure_channel(self._target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while not self._stop.wait(PROBE_EVERY_S):
+                self.sent += 1
+                try:
+                    stub.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=1)
+                except grpc.RpcError:
+                    self.failed += 1
+
+
+def offered_point(
+    target: str, requests: list[bytes], rate: float, warmup_s: float, seconds: float, health: bool
+) -> dict[str, Any]:
+    probe = LivenessProbe(target)
+    with probe if health else nullcontext():
+        result: dict[str, Any] = in_own_process(
+            _offer, target, requests, rate, warmup_s, seconds, timeout_s=warmup_s + seconds + 60
+        )
+    ok_ms = sorted(result.pop("ok_ms"))
+    result["goodput_per_s"] = round(len(ok_ms) / seconds, 1)
+    result["p99_ok_ms"] = round(ok_ms[int(0.99 * (len(ok_ms) - 1))], 2) if ok_ms else None
+    result["liveness_checks"] = probe.sent if health else None
+    result["liveness_failed"] = probe.failed if health else None
+    return result
+
+
+def main() -> int:
+    seconds = float(os.environ.get("BENCH_SECONDS", "4"))
+    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
+    levels = [
+        float(x) for x in os.environ.get("BENCH_OVERLOAD_LEVELS", "0.5,1,1.5,2,2.5,3").split(",")
+    ]
+    users = int(os.environ.get("BENCH_USERS", "100000"))
+    load_before = os.getloadavg()
+    print(f"bench overload: starting a private MariaDB with {users:,} users", file=sys.stderr)
+    database = PrivateMariaDB()
+    database.start()
+    try:
+        names = seed(database, users)
+        variants = {  # BENCH_VARIANTS, as in bench/__main__.py: findsvc with other settings
+            f"findsvc_{variant.partition(':')[0]}"
+            for variant in os.environ.get("BENCH_VARIANTS", "").split(";")
+            if variant
+        }
+        chosen = [
+            s for s in scenarios(database.url, database.port) if s.key in {*SERVERS, *variants}
+        ]
+        servers = {s.key: start_server(s) for s in chosen}
+        try:
+            capacity = {}
+            picks = random.Random(0).choices(names, k=REQUESTS)
+            requests = [FindUserRequest(name=name).SerializeToString() for name in picks]
+            for key, (_process, target) in servers.items():
+                capacity[key] = measured_capacity(target, requests, warmup_s, seconds)
+                print(
+                    f"bench overload: {key} capacity {capacity[key]:,.0f} calls/s", file=sys.stderr
+                )
+            points: dict[str, dict[str, Any]] = {key: {} for key in servers}
+            for level in levels:  # interleaved, so drifting background load hits both alike
+                for key, (process, target) in servers.items():
+                    cpu_before = cpu_seconds(process)
+                    point = offered_point(
+                        target,
+                        requests,
+                        level * capacity[key],
+                        warmup_s,
+                        seconds,
+                        key.startswith("findsvc"),
+                    )
+                    point["server_cpu_share"] = round(
+                        (cpu_seconds(process) - cpu_before) / (warmup_s + seconds), 3
+                    )
+                    point["goodput_over_capacity"] = round(
+                        point["goodput_per_s"] / capacity[key], 3
+                    )
+                    points[key][str(level)] = point
+                    print(f"bench overload: {key} at {level}x: {point}", file=sys.stderr)
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait(timeout=30)
+    finally:
+        database.destroy()
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(load_before),
+        "settings": {
+            "seconds_per_point": seconds,
+            "warmup_s": warmup_s,
+            "deadline_s": DEADLINE_S,
+            "users": users,
+            "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
+            "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
+            "findsvc_env": {k: v for k, v in os.environ.items() if k.startswith("FINDSVC_")},
+        },
+        "capacity_per_s": capacity,
+        "results": points,
+    }
+    report["machine"]["loadavg_after"] = list(os.getloadavg())
+    report["targets"] = targets(points)
+    (HERE / "overload.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    plot(report, HERE / "overload.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

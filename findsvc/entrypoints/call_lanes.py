@@ -1,0 +1,189 @@
+"""Each kind of call on threads of its own, with a cap: no caller can starve another kind.
+
+gRPC's sync server runs a call on the pool its behaviour names in `experimental_thread_pool`,
+else on the server's pool. Its one `maximum_concurrent_rpcs` counts every call alike, so idle
+health `Watch` or reflection streams could take the slots (and threads) FindService and the
+kubelet's probes need. Here each method has a lane: FindService calls, health `Check`,
+`Watch` streams and reflection streams. A lane counts the calls queued on it or running, and
+a call past its cap gets RESOURCE_EXHAUSTED at once. gRPC asks this interceptor, the
+outermost, on its polling thread, just before it queues the call: the count is exact. Calls
+of no lane (refusals, unknown methods) run on the server's own small pool.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc.experimental import wrap_server_method_handler
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection
+
+from findsvc.config import Settings
+from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
+from glarimy.ums.find.v1 import find_service_pb2
+
+FIND_SERVICE = find_service_pb2.DESCRIPTOR.services_by_name["FindService"]
+
+
+class Lane(ThreadPoolExecutor):
+    """A pool that knows how many calls it holds, queued or running, and how long the oldest
+    queued one has waited. It is full at `cap` calls, or once a call has waited `max_wait_s`
+    for a thread: under overload a deep queue only makes every call late (a queue that
+    served 1,000 calls a second and now, starved of CPU, serves 200 turns a cap of 64 from
+    64 ms of waiting into 320 ms, past a 250 ms deadline)."""
+
+    def __init__(self, name: str, threads: int, cap: int, max_wait_s: float = math.inf) -> None:
+        super().__init__(threads, thread_name_prefix=name)
+        self.cap = cap
+        self._max_wait_s = max_wait_s
+        self._held = 0
+        self._queued_at: deque[float] = deque()  # oldest first: the pool's queue is FIFO
+        self._count_lock = threading.Lock()
+
+    def full(self) -> bool:
+        with self._count_lock:
+            if self._held >= self.cap:
+                return True
+            return bool(self._queued_at) and (
+                time.monotonic() - self._queued_at[0] > self._max_wait_s
+            )
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count_lock:
+            self._held += 1
+            self._queued_at.append(time.monotonic())
+        try:
+            future = super().submit(self._started, fn, *args, **kwargs)
+        except BaseException:
+            self._started(self._release)
+            raise
+        # Runs when the task ends, however: gRPC skips the behaviour of a call gone meanwhile.
+        future.add_done_callback(lambda _future: self._release())
+        return future
+
+    def _started(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._count_lock:
+            self._queued_at.popleft()
+        return fn(*args, **kwargs)
+
+    def _release(self) -> None:
+        with self._count_lock:
+            self._held -= 1
+
+
+class _Inline(ThreadPoolExecutor):
+    """Runs a task at once on the thread that submits it, gRPC's polling thread: no hand-off
+    to another thread (under load, a wait for the GIL of up to 5 ms), no queue."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)  # starts no thread: submit never reaches the pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed back as the future's outcome
+            future.set_exception(error)
+        return future
+
+
+_INLINE = _Inline()
+
+
+def refusing_at_once(behaviour: Callable[..., Any]) -> grpc.RpcMethodHandler[Any, Any]:
+    """A handler for any kind of call that runs `behaviour` on the polling thread. It must
+    only refuse (abort), never read the request nor wait: it streams both ways, so gRPC
+    does not wait for a request message before calling it."""
+    behaviour.experimental_thread_pool = _INLINE  # type: ignore[attr-defined]
+    return grpc.stream_stream_rpc_method_handler(behaviour)
+
+
+def _over_cap(_requests: Any, context: grpc.ServicerContext) -> Any:
+    context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many calls of this kind in flight")
+
+
+OVER_CAP = refusing_at_once(_over_cap)
+
+
+class CallLanes(WrappingInterceptor):
+    """`lanes` maps each served method's full name to its lane."""
+
+    def __init__(self, lanes: Mapping[str, Lane]) -> None:
+        super().__init__()
+        self._lanes = dict(lanes)
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        lane = self._lanes.get(handler_call_details.method)
+        if lane is not None and lane.full():
+            return OVER_CAP
+        return super().intercept_service(continuation, handler_call_details)
+
+    def wraps(self, handler: Handler, method: str) -> bool:
+        return method in self._lanes
+
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        lane = self._lanes[method]
+
+        def onto_lane(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            def on_lane(request: Any, context: grpc.ServicerContext) -> Any:
+                return behaviour(request, context)
+
+            on_lane.experimental_thread_pool = lane  # type: ignore[attr-defined]
+            return on_lane
+
+        wrapped: Handler = wrap_server_method_handler(onto_lane, handler)  # type: ignore[no-untyped-call]
+        return wrapped
+
+    def close(self) -> None:
+        for lane in set(self._lanes.values()):
+            lane.shutdown(wait=False, cancel_futures=True)
+
+
+def _method(service: ServiceDescriptor, name: str) -> str:
+    return f"/{service.full_name}/{name}"
+
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"]
+CHECK = _method(HEALTH_SERVICE, "Check")
+WATCH = _method(HEALTH_SERVICE, "Watch")
+CHECK_THREADS = 2
+# Checks are answered in microseconds: a deep queue only waits behind a flood of Checks.
+CHECK_CAP = 64
+# FindService calls queue for a thread at most this long (see Lane): well inside the
+# deadlines callers give, so an accepted call still has time to be answered.
+FIND_MAX_WAIT_S = 0.1
+
+
+def calls_admitted(settings: Settings) -> int:
+    """The most calls all lanes hold at once: more streams on one connection would only be
+    refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
+    taking the polling thread. That bounds the calls waiting for it when it falls behind."""
+    reflection_cap = settings.max_reflection_streams if settings.reflection else 0
+    return settings.max_concurrency + CHECK_CAP + settings.max_health_watches + reflection_cap
+
+
+def server_lanes(settings: Settings) -> dict[str, Lane]:
+    """Every method the server serves, with its lane. A stream holds a thread while it lasts,
+    so a stream lane has a thread for each stream it admits."""
+    find = Lane("rpc", settings.workers, settings.max_concurrency, FIND_MAX_WAIT_S)
+    check = Lane("health-check", CHECK_THREADS, CHECK_CAP)
+    watch = Lane("health-watch", settings.max_health_watches, settings.max_health_watches)
+    lanes = {_method(FIND_SERVICE, m.name): find for m in FIND_SERVICE.methods}
+    lanes |= {CHECK: check, WATCH: watch}
+    if settings.reflection:
+        streams = settings.max_reflection_streams
+        reflection_lane = Lane("reflection", streams, streams)
+        lanes[f"/{reflection.SERVICE_NAME}/ServerReflectionInfo"] = reflection_lane
+    return lanes

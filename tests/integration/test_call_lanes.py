@@ -1,0 +1,64 @@
+"""A lane's admission: its cap of calls held, and the wait of its oldest queued call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from findsvc.entrypoints.call_lanes import Lane
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def frees_up(lane: Lane) -> bool:
+    """Whether the lane admits calls again within 5 s (a task's place is freed just after
+    its future is done)."""
+    deadline = time.monotonic() + 5
+    while lane.full() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not lane.full()
+
+
+class TestLane:
+    def test_it_is_full_at_its_cap_of_calls_queued_or_running(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=3)
+        futures = [lane.submit(release.wait) for _ in range(2)]
+        assert not lane.full()
+        futures.append(lane.submit(release.wait))
+        assert lane.full()
+        release.set()
+        for future in futures:
+            future.result(timeout=5)
+        assert frees_up(lane)
+        lane.shutdown()
+
+    def test_it_is_full_once_a_queued_call_has_waited_too_long(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=100, max_wait_s=0.2)
+        lane.submit(release.wait)  # holds the one thread
+        lane.submit(lambda: None)  # queued behind it
+        assert not lane.full()
+        time.sleep(0.3)
+        assert lane.full()
+        release.set()
+        assert frees_up(lane)  # the queue drained
+        lane.shutdown()
+
+    def test_a_task_that_raises_frees_its_place(self) -> None:
+        lane = Lane("test", threads=1, cap=1)
+        future = lane.submit(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            future.result(timeout=5)
+        assert frees_up(lane)
+        lane.shutdown()
