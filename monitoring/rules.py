@@ -53,7 +53,7 @@ def _burn_alerts(slo: Slo) -> list[Rule]:
             "\nor\n".join(pairs),
             burn.for_,
             burn.severity,
-            f"findsvc is spending its {slo.key} error budget {burn.speed.lower()}ly",
+            f"findsvc is spending its {slo.key} error budget {burn.pace}",
             f"In {{{{ $labels.namespace }}}}, the share of FindUser calls that {slo.bad} is"
             f" above {windows} (the budget: {slo.budget:.2%} of calls over {PERIOD}).",
         )

@@ -90,6 +90,7 @@ class BurnPair:
 @dataclass(frozen=True)
 class BurnAlert:
     speed: str  # Fast, Slow: in the alert's name
+    pace: str  # how the summary says it
     severity: str
     pairs: tuple[BurnPair, ...]
     for_: str
@@ -99,7 +100,7 @@ class BurnAlert:
 # burn pages (2 % of the 30-day budget in 1 h, 5 % in 6 h), slow burn opens a ticket (10 % in
 # 1 d or 3 d). The short window makes the alert stop soon after the burn does.
 BURN_ALERTS = (
-    BurnAlert("Fast", "page", (BurnPair("1h", "5m", 14.4), BurnPair("6h", "30m", 6)), "2m"),
-    BurnAlert("Slow", "ticket", (BurnPair("1d", "2h", 3), BurnPair("3d", "6h", 1)), "15m"),
+    BurnAlert("Fast", "fast", "page", (BurnPair("1h", "5m", 14.4), BurnPair("6h", "30m", 6)), "2m"),
+    BurnAlert("Slow", "steadily", "ticket", (BurnPair("1d", "2h", 3), BurnPair("3d", "6h", 1)), "15m"),
 )
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
