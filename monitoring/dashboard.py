@@ -81,9 +81,7 @@ PANELS = (
         "s",
         tuple(
             (expr, f"{legend} {{{{outcome}}}}")
-            for expr, legend in _quantiles(
-                "findsvc_db_query_duration_seconds", NS, by=", outcome"
-            )
+            for expr, legend in _quantiles("findsvc_db_query_duration_seconds", NS, by=", outcome")
         ),
     ),
     Panel(
@@ -91,7 +89,10 @@ PANELS = (
         "In use and idle, per pod. In use with none idle on every scrape means calls queue.",
         "short",
         (
-            (f"sum by (instance) (findsvc_db_pool_connections_in_use{{{NS}}})", "in use {{instance}}"),
+            (
+                f"sum by (instance) (findsvc_db_pool_connections_in_use{{{NS}}})",
+                "in use {{instance}}",
+            ),
             (f"sum by (instance) (findsvc_db_pool_connections_idle{{{NS}}})", "idle {{instance}}"),
         ),
     ),
@@ -179,7 +180,9 @@ def build() -> Any:
         .with_variable(
             dashboard.QueryVariable("namespace")
             .datasource(DATASOURCE)
-            .query(f'label_values(grpc_server_handled_total{{grpc_service="{SERVICE}"}}, namespace)')
+            .query(
+                f'label_values(grpc_server_handled_total{{grpc_service="{SERVICE}"}}, namespace)'
+            )
             .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
             .include_all(True)
             .all_value(".*")

@@ -134,4 +134,3 @@ def groups() -> list[Rule]:
 
 def alerts() -> list[Rule]:
     return [rule for group in groups() for rule in group["rules"] if "alert" in rule]
-

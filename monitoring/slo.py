@@ -101,6 +101,8 @@ class BurnAlert:
 # 1 d or 3 d). The short window makes the alert stop soon after the burn does.
 BURN_ALERTS = (
     BurnAlert("Fast", "fast", "page", (BurnPair("1h", "5m", 14.4), BurnPair("6h", "30m", 6)), "2m"),
-    BurnAlert("Slow", "steadily", "ticket", (BurnPair("1d", "2h", 3), BurnPair("3d", "6h", 1)), "15m"),
+    BurnAlert(
+        "Slow", "steadily", "ticket", (BurnPair("1d", "2h", 3), BurnPair("3d", "6h", 1)), "15m"
+    ),
 )
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")

@@ -194,8 +194,9 @@ def component_scenarios() -> list[Scenario]:
         ),
         Scenario(
             "a pool busy at every scrape for 10 minutes, beside an idle one and a nearly full one",
-            _gauges("findsvc_db_pool_connections_in_use", gauge((40, 8)), gauge((40, 0)),
-                    gauge((40, 8)))
+            _gauges(
+                "findsvc_db_pool_connections_in_use", gauge((40, 8)), gauge((40, 0)), gauge((40, 8))
+            )
             + _gauges(
                 "findsvc_db_pool_connections_idle",
                 gauge((10, 2), (30, 0)),
@@ -210,8 +211,10 @@ def component_scenarios() -> list[Scenario]:
         ),
         Scenario(
             "calls shed for 10 minutes",
-            traffic(Phase(10, {"OK": CALLS_PER_MINUTE}),
-                    Phase(30, {"OK": CALLS_PER_MINUTE - 2, "RESOURCE_EXHAUSTED": 2})),
+            traffic(
+                Phase(10, {"OK": CALLS_PER_MINUTE}),
+                Phase(30, {"OK": CALLS_PER_MINUTE - 2, "RESOURCE_EXHAUSTED": 2}),
+            ),
             [
                 Expect(19, "FindsvcLoadShedding"),
                 Expect(23, "FindsvcLoadShedding", [shed_labels]),
@@ -221,10 +224,15 @@ def component_scenarios() -> list[Scenario]:
         Scenario(
             "three restarts in half an hour, beside a pod that restarted twice in an hour",
             [
-                series(restarts, gauge((10, 0), (10, 1), (10, 2), (50, 3)),
-                       **restart_labels, pod="findsvc-0"),
-                series(restarts, gauge((10, 0), (50, 1), (20, 2)),
-                       **restart_labels, pod="findsvc-1"),
+                series(
+                    restarts,
+                    gauge((10, 0), (10, 1), (10, 2), (50, 3)),
+                    **restart_labels,
+                    pod="findsvc-0",
+                ),
+                series(
+                    restarts, gauge((10, 0), (50, 1), (20, 2)), **restart_labels, pod="findsvc-1"
+                ),
             ],
             [
                 Expect(25, "FindsvcPodRestarting"),
