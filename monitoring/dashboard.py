@@ -129,7 +129,8 @@ PANELS = (
         "short",
         (
             (
-                f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{FINDSVC_CONTAINER}}}[{RATE}]))",
+                "sum by (pod) ("
+                f"rate(container_cpu_usage_seconds_total{{{FINDSVC_CONTAINER}}}[{RATE}]))",
                 "{{pod}}",
             ),
         ),

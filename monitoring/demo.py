@@ -50,7 +50,7 @@ def _prometheus(work: Path, metrics_port: int) -> tuple[subprocess.Popen[bytes],
         "scrape_configs:\n"
         f"  - job_name: findsvc\n    static_configs: [{{targets: ['127.0.0.1:{metrics_port}']}}]\n"
     )
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (our own config, a binary found on PATH)
         [
             binary,
             f"--config.file={config}",
@@ -127,7 +127,9 @@ def _draw(
             values = [float(v) * factor for _, v in series["values"]]
             axes.plot(times, values, label=_legend(target["legendFormat"], series["metric"]))
             drawn += 1
-    for colour, (phase_start, phase_end) in zip(("#eef", "#fee", "#fdd"), phases.values()):
+    for colour, (phase_start, phase_end) in zip(
+        ("#eef", "#fee", "#fdd"), phases.values(), strict=False
+    ):
         axes.axvspan(phase_start - start, phase_end - start, color=colour, zorder=0)
     axes.set_title(panel["title"], fontsize=10)
     axes.set_ylabel(unit)
@@ -153,7 +155,7 @@ def render(url: str, span: tuple[float, float], phases: dict[str, tuple[float, f
     columns = 3
     rows = -(-len(panels) // columns)
     figure, grid = plt.subplots(rows, columns, figsize=(15, 3.2 * rows), sharex=True)
-    for index, (axes, panel) in enumerate(zip(grid.flat, panels)):
+    for index, (axes, panel) in enumerate(zip(grid.flat, panels, strict=False)):
         _draw(axes, panel, url, span, phases)
         single, single_axes = plt.subplots(figsize=(6, 3.5))
         _draw(single_axes, panel, url, span, phases)
@@ -162,9 +164,12 @@ def render(url: str, span: tuple[float, float], phases: dict[str, tuple[float, f
         plt.close(single)
     for axes in grid.flat[len(panels) :]:
         axes.axis("off")
-    shading = ", ".join(f"{name} ({shade})" for name, shade in zip(phases, ("blue", "pink", "red")))
+    shading = ", ".join(
+        f"{name} ({shade})" for name, shade in zip(phases, ("blue", "pink", "red"), strict=False)
+    )
     figure.suptitle(
-        f"make dashboard-demo: findsvc's dashboard panels, seconds from the start; shaded: {shading}",
+        "make dashboard-demo: findsvc's dashboard panels, seconds from the start;"
+        f" shaded: {shading}",
         fontsize=11,
     )
     figure.tight_layout()

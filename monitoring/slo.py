@@ -58,7 +58,8 @@ class Slo:
         return (
             f"1 - (\n  sum by ({BY}) (rate(grpc_server_handling_seconds_bucket{{{FIND_USER},"
             f'le="{LATENCY_THRESHOLD_S}"}}[{window}]))\n  /\n'
-            f"  sum by ({BY}) (rate(grpc_server_handling_seconds_count{{{FIND_USER}}}[{window}]))\n)"
+            f"  sum by ({BY}) "
+            f"(rate(grpc_server_handling_seconds_count{{{FIND_USER}}}[{window}]))\n)"
         )
 
 

@@ -57,15 +57,16 @@ class Expect:
     firing: list[dict[str, str]] = field(default_factory=list)
 
 
+def _fill(template: str, labels: dict[str, str]) -> str:
+    return _LABEL.sub(lambda m: labels.get(m.group(1), ""), template)
+
+
 def _alert_case(expect: Expect) -> dict[str, Any]:
     rule = next(a for a in alerts() if a["alert"] == expect.alertname)
     expected = []
     for labels in expect.firing:
         all_labels = {**rule["labels"], **labels}
-        annotations = {
-            key: _LABEL.sub(lambda m: all_labels.get(m.group(1), ""), text)
-            for key, text in rule["annotations"].items()
-        }
+        annotations = {key: _fill(text, all_labels) for key, text in rule["annotations"].items()}
         assert "{{" not in "".join(annotations.values()), "a template the tests cannot fill"
         expected.append({"exp_labels": all_labels, "exp_annotations": annotations})
     return {"eval_time": f"{expect.minute}m", "alertname": expect.alertname, "exp_alerts": expected}

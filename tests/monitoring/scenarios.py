@@ -1,8 +1,9 @@
-"""Synthetic series for the alert unit tests, one sample a minute, and what each should fire.
+"""Synthetic series for the alert unit tests, and what each should fire when.
 
 The burn-rate cases follow the SLO math: after `long` minutes of healthy traffic, a bad ratio
 `r` lifts the long window's ratio from the healthy `h` over `burn x budget` after
-`long x (burn x budget - h) / (r - h)` minutes; the alert then waits `for`. Each case picks `r` so only the pair under test can fire.
+`long x (burn x budget - h) / (r - h)` minutes; the alert then waits `for`. Each case picks `r`
+under the next faster pair's burn rate, so a faster alert cannot answer for a slower one.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def traffic(*phases: Phase, step: int = 1) -> list[dict[str, str]]:
         for code in codes
     ]
     totals = [(p.minutes // step, sum(p.codes.values()) * step) for p in phases]
-    fast = [(samples, calls * (1 - p.slow)) for (samples, calls), p in zip(totals, phases)]
+    fast = [
+        (samples, calls * (1 - p.slow)) for (samples, calls), p in zip(totals, phases, strict=True)
+    ]
     histogram = "grpc_server_handling_seconds"
     return [
         *handled,

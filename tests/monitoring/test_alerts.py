@@ -36,7 +36,7 @@ class TestAlertsOnSyntheticSeries:
 
     def test_a_wrong_expectation_fails(self, tmp_path: Path) -> None:
         scenario = next(s for s in SCENARIOS if "database unreachable" in s.name)
-        never = [e for e in scenario.expects if not e.firing][0]
+        never = next(e for e in scenario.expects if not e.firing)
         never.firing.append({"namespace": "findsvc"})
         try:
             with pytest.raises(AssertionError):
