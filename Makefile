@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean
+.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean monitoring dashboard-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,17 @@ bench-overload: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/python -m bench.overload
+
+# The rules, the PrometheusRule and the Grafana dashboard, from monitoring/*.py (tests compare).
+monitoring: $(STAMP)
+	$(BIN)/python -m monitoring
+
+# Prometheus (Debian's) scraping a local findsvc under a short load; draws every dashboard
+# panel into build/dashboard-demo/ and monitoring/dashboard.png.
+dashboard-demo: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python tests/support/ensure_test_tools.py
+	$(BIN)/python -m monitoring.demo
 
 image:
 	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no container engine answers '$(DOCKER) info'; run it where Docker runs (or DOCKER=podman)" >&2; exit 1; }

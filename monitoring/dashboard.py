@@ -1,0 +1,197 @@
+"""findsvc's Grafana dashboard, built with grafana-foundation-sdk (Grafana Labs' typed builders).
+
+Every panel is a time series of Prometheus queries. `$namespace` picks the deployment;
+`$__rate_interval` is Grafana's (the tests and the demo put a fixed window in its place).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
+
+from monitoring.slo import AVAILABILITY, LATENCY, LATENCY_THRESHOLD_S, SERVICE, Slo
+
+UID = "findsvc"
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
+NS = 'namespace=~"$namespace"'
+GRPC = f'grpc_service="{SERVICE}",{NS}'
+FIND_USER = f'{GRPC},grpc_method="FindUser"'
+RATE = "$__rate_interval"
+FINDSVC_CONTAINER = f'container="findsvc",{NS}'
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    description: str
+    unit: str
+    queries: tuple[tuple[str, str], ...]  # (PromQL, legend)
+
+
+def _quantiles(histogram: str, selector: str, by: str = "") -> tuple[tuple[str, str], ...]:
+    rate = f"rate({histogram}_bucket{{{selector}}}[{RATE}])"
+    return tuple(
+        (f"histogram_quantile({q}, sum by (le{by}) ({rate}))", f"p{round(q * 100)}")
+        for q in (0.5, 0.95, 0.99)
+    )
+
+
+def _slo_panel(slo: Slo, title: str) -> Panel:
+    return Panel(
+        title,
+        f"The share of FindUser calls that {slo.bad}, against the SLO's budget"
+        f" ({slo.budget:.2%}). Above the line, the budget is being spent faster than it lasts.",
+        "percentunit",
+        (
+            (f"{slo.ratio('5m')}{{{NS}}}", "{{namespace}} 5m"),
+            (f"{slo.ratio('1h')}{{{NS}}}", "{{namespace}} 1h"),
+            (f"vector({slo.budget})", "SLO budget"),
+        ),
+    )
+
+
+PANELS = (
+    Panel(
+        "Calls/s by code",
+        "Calls the server finished, by method and status code (health checks left out).",
+        "reqps",
+        (
+            (
+                # Codes that did not occur are left out (every code has a series from the start).
+                "sum by (grpc_method, grpc_code) ("
+                f"rate(grpc_server_handled_total{{{GRPC}}}[{RATE}])) > 0",
+                "{{grpc_method}} {{grpc_code}}",
+            ),
+        ),
+    ),
+    _slo_panel(AVAILABILITY, "FindUser server-side failures against the SLO"),
+    Panel(
+        "FindUser latency on the server",
+        "p50, p95 and p99 of the time from call start to end, all pods together.",
+        "s",
+        _quantiles("grpc_server_handling_seconds", FIND_USER),
+    ),
+    _slo_panel(LATENCY, f"FindUser calls slower than {float(LATENCY_THRESHOLD_S):g} s"),
+    Panel(
+        "DB query duration",
+        "Time a pooled connection was busy with one query, by outcome.",
+        "s",
+        tuple(
+            (expr, f"{legend} {{{{outcome}}}}")
+            for expr, legend in _quantiles("findsvc_db_query_duration_seconds", NS, by=", outcome")
+        ),
+    ),
+    Panel(
+        "DB pool connections",
+        "In use and idle, per pod. In use with none idle on every scrape means calls queue.",
+        "short",
+        (
+            (
+                f"sum by (instance) (findsvc_db_pool_connections_in_use{{{NS}}})",
+                "in use {{instance}}",
+            ),
+            (f"sum by (instance) (findsvc_db_pool_connections_idle{{{NS}}})", "idle {{instance}}"),
+        ),
+    ),
+    Panel(
+        "Database reachable (findsvc_db_up)",
+        "1 when the pod's last health check read the users table.",
+        "short",
+        ((f"min by (instance) (findsvc_db_up{{{NS}}})", "{{instance}}"),),
+    ),
+    Panel(
+        "Cache lookups/s",
+        "With the cache on: hits, misses (sent to the database) and shared (waited on another"
+        " call's query for the same name).",
+        "reqps",
+        ((f"sum by (result) (rate(findsvc_cache_lookups_total{{{NS}}}[{RATE}]))", "{{result}}"),),
+    ),
+    Panel(
+        "Shed calls/s (RESOURCE_EXHAUSTED)",
+        "Calls turned away because more than FINDSVC_MAX_CONCURRENCY were in flight.",
+        "reqps",
+        (
+            (
+                "sum by (grpc_method) (rate(grpc_server_handled_total{"
+                f'{GRPC},grpc_code="RESOURCE_EXHAUSTED"}}[{RATE}]))',
+                "{{grpc_method}}",
+            ),
+        ),
+    ),
+    Panel(
+        "CPU per pod",
+        "cAdvisor's CPU time of the findsvc container, in cores.",
+        "short",
+        (
+            (
+                "sum by (pod) ("
+                f"rate(container_cpu_usage_seconds_total{{{FINDSVC_CONTAINER}}}[{RATE}]))",
+                "{{pod}}",
+            ),
+        ),
+    ),
+    Panel(
+        "Memory per pod",
+        "cAdvisor's working set of the findsvc container.",
+        "bytes",
+        (
+            (
+                f"sum by (pod) (container_memory_working_set_bytes{{{FINDSVC_CONTAINER}}})",
+                "{{pod}}",
+            ),
+        ),
+    ),
+)
+
+
+def _panel(panel: Panel) -> timeseries.Panel:
+    built = (
+        timeseries.Panel()
+        .title(panel.title)
+        .description(panel.description)
+        .unit(panel.unit)
+        .datasource(DATASOURCE)
+        .span(8)
+        .height(8)
+    )
+    for index, (expr, legend) in enumerate(panel.queries):
+        built = built.with_target(
+            prometheus.Dataquery()
+            .expr(expr)
+            .legend_format(legend)
+            .ref_id(chr(ord("A") + index))
+            .datasource(DATASOURCE)
+        )
+    return built
+
+
+def build() -> Any:
+    """The dashboard as JSON-ready data."""
+    board = (
+        dashboard.Dashboard("findsvc")
+        .uid(UID)
+        .description("The Find service: its SLOs, calls, database pool, cache and pods.")
+        .tags(["findsvc", "grpc"])
+        .time("now-6h", "now")
+        .refresh("1m")
+        .with_variable(dashboard.DatasourceVariable("datasource").type("prometheus"))
+        .with_variable(
+            dashboard.QueryVariable("namespace")
+            .datasource(DATASOURCE)
+            .query(
+                f'label_values(grpc_server_handled_total{{grpc_service="{SERVICE}"}}, namespace)'
+            )
+            .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .include_all(True)
+            .all_value(".*")
+        )
+    )
+    for panel in PANELS:
+        board = board.with_panel(_panel(panel))
+    encoded: Any = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    return encoded

@@ -1,0 +1,136 @@
+"""findsvc's Prometheus recording and alerting rules, built once from `slo.py`.
+
+Written out twice by `python -m monitoring`: a plain rules file and the same groups in a
+PrometheusRule for the Prometheus Operator. Annotations use only `{{ $labels.x }}` templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring.slo import BURN_ALERTS, PERIOD, SERVICE, SLOS, WINDOWS, Slo
+
+# EDIT: where your copy of the README is served; each alert links to its runbook entry there.
+RUNBOOK = "https://git.example.com/ums/findsvc/blob/main/README.md"
+SCRAPE_JOB = "findsvc"  # the ServiceMonitor's jobLabel value; name a plain scrape job the same
+DB_DOWN_FOR = "5m"
+POOL_SATURATED_FOR = "10m"
+SHEDDING_FOR = "10m"
+RESTARTS_PER_HOUR = 3
+SCRAPE_FAILING_FOR = "5m"
+
+Rule = dict[str, Any]
+
+
+def _alert(
+    name: str, expr: str, for_: str | None, severity: str, summary: str, description: str
+) -> Rule:
+    rule: Rule = {"alert": name, "expr": expr}
+    if for_:
+        rule["for"] = for_
+    rule["labels"] = {"severity": severity}
+    rule["annotations"] = {
+        "summary": summary,
+        "description": description,
+        "runbook_url": f"{RUNBOOK}#{name.lower()}",
+    }
+    return rule
+
+
+def _burn_alerts(slo: Slo) -> list[Rule]:
+    alerts = []
+    for burn in BURN_ALERTS:
+        pairs = [
+            f"(\n  {slo.ratio(p.long)} > ({p.burn} * {slo.budget})\n"
+            f"  and\n  {slo.ratio(p.short)} > ({p.burn} * {slo.budget})\n)"
+            for p in burn.pairs
+        ]
+        windows = " or ".join(
+            f"{p.burn}x the budget over {p.long} and {p.short}" for p in burn.pairs
+        )
+        rule = _alert(
+            f"Findsvc{slo.key.title()}{burn.speed}Burn",
+            "\nor\n".join(pairs),
+            burn.for_,
+            burn.severity,
+            f"findsvc is spending its {slo.key} error budget {burn.pace}",
+            f"In {{{{ $labels.namespace }}}}, the share of FindUser calls that {slo.bad} is"
+            f" above {windows} (the budget: {slo.budget:.2%} of calls over {PERIOD}).",
+        )
+        rule["labels"]["slo"] = slo.key
+        alerts.append(rule)
+    return alerts
+
+
+def _component_alerts() -> list[Rule]:
+    instance = "{{ $labels.namespace }}/{{ $labels.instance }}"
+    return [
+        _alert(
+            "FindsvcDatabaseDown",
+            "findsvc_db_up == 0",
+            DB_DOWN_FOR,
+            "page",
+            "findsvc cannot read the users table",
+            f"{instance} has failed its database check for {DB_DOWN_FOR}: it is not ready,"
+            " and the calls it still gets end UNAVAILABLE.",
+        ),
+        _alert(
+            "FindsvcDbPoolSaturated",
+            "findsvc_db_pool_connections_idle == 0\nand\nfindsvc_db_pool_connections_in_use > 0",
+            POOL_SATURATED_FOR,
+            "ticket",
+            "findsvc's database pool has had no idle connection",
+            f"Every connection of the pool of {instance} has been busy at every scrape for"
+            f" {POOL_SATURATED_FOR}: calls wait for a connection.",
+        ),
+        _alert(
+            "FindsvcLoadShedding",
+            "sum without (grpc_type, grpc_method, grpc_code) (\n"
+            f'  rate(grpc_server_handled_total{{grpc_service="{SERVICE}",'
+            'grpc_code="RESOURCE_EXHAUSTED"}[5m])\n) > 0',
+            SHEDDING_FOR,
+            "ticket",
+            "findsvc is turning calls away",
+            f"{instance} has answered RESOURCE_EXHAUSTED (more calls in flight than"
+            f" FINDSVC_MAX_CONCURRENCY) for {SHEDDING_FOR}.",
+        ),
+        _alert(
+            "FindsvcPodRestarting",
+            'increase(kube_pod_container_status_restarts_total{container="findsvc"}[1h])'
+            f" >= {RESTARTS_PER_HOUR}",
+            None,
+            "ticket",
+            "a findsvc container keeps restarting",
+            "The findsvc container of {{ $labels.namespace }}/{{ $labels.pod }} restarted"
+            f" {RESTARTS_PER_HOUR} or more times in the last hour.",
+        ),
+        _alert(
+            "FindsvcScrapeFailing",
+            f'up{{job="{SCRAPE_JOB}"}} == 0',
+            SCRAPE_FAILING_FOR,
+            "ticket",
+            "Prometheus cannot scrape findsvc",
+            f"The scrape of {instance} has failed for {SCRAPE_FAILING_FOR}: its calls are"
+            " missing from the SLOs and no other findsvc alert sees it.",
+        ),
+    ]
+
+
+def groups() -> list[Rule]:
+    records = [
+        {"record": slo.ratio(window), "expr": slo.ratio_expr(window)}
+        for slo in SLOS
+        for window in WINDOWS
+    ]
+    return [
+        {"name": "findsvc-slo-records", "rules": records},
+        {
+            "name": "findsvc-slo-alerts",
+            "rules": [alert for slo in SLOS for alert in _burn_alerts(slo)],
+        },
+        {"name": "findsvc-alerts", "rules": _component_alerts()},
+    ]
+
+
+def alerts() -> list[Rule]:
+    return [rule for group in groups() for rule in group["rules"] if "alert" in rule]
