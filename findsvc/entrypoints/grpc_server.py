@@ -128,7 +128,8 @@ class FindServer:
         if cut:
             log.warning("%d calls still running at the end of the grace are cut", cut)
         self.readiness.stop()
-        self._lanes.close()
+        # The lanes stay open: until the process exits, new calls still come in and their
+        # refusals run on a lane (a closed one would kill gRPC's polling thread).
         log.info("stopped")
         # No self._server.stop(): grpc's shutdown cancels calls on the wire (closing_gate).
         self._stopped.set()
