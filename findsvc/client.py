@@ -45,6 +45,9 @@ SERVICE_CONFIG = {
             },
         }
     ],
+    # Retries stop while more than about half of recent calls fail (an overloaded server
+    # sheds with UNAVAILABLE or CANCELLED): retrying then would only multiply the overload.
+    "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
 }
 
 

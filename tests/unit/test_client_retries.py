@@ -8,23 +8,24 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from findsvc.client import DeadlineExceededError, FindClient
+from findsvc.client import DeadlineExceededError, FindClient, ServiceUnavailableError
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 
 class FailingFirst(find_service_pb2_grpc.FindServiceServicer):
-    """Answers the first call with `code`, and the ones after it with a record."""
+    """Answers the first `failures` calls with `code`, and the ones after them with a record."""
 
-    def __init__(self, code: grpc.StatusCode) -> None:
+    def __init__(self, code: grpc.StatusCode, failures: int = 1) -> None:
         self.code = code
+        self.failures = failures
         self.calls = 0
 
     def FindUser(
         self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.UserRecord:
         self.calls += 1
-        if self.calls == 1:
-            context.abort(self.code, "as a stopping server would")
+        if self.calls <= self.failures:
+            context.abort(self.code, "as a stopping or overloaded server would")
         return find_service_pb2.UserRecord(name=request.name, phone=9731423166)
 
 
@@ -63,3 +64,15 @@ class TestRetries:
         ):
             client.find("KrishnaMohan")
         assert servicer.calls == 1
+
+    def test_retries_stop_while_most_calls_fail_so_they_cannot_multiply_an_overload(
+        self, serve: Callable[[FailingFirst], str]
+    ) -> None:
+        calls = 40
+        servicer = FailingFirst(grpc.StatusCode.UNAVAILABLE, failures=10**6)
+        with FindClient(serve(servicer)) as client:
+            for _ in range(calls):
+                with pytest.raises(ServiceUnavailableError):
+                    client.find("KrishnaMohan")
+        # Unthrottled, each call would be tried 3 times (120 attempts).
+        assert servicer.calls < calls * 1.5
