@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import secrets
 import socket
+import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from findsvc.config import DatabaseUrl, parse_database_url
 from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.db import create_database, insert_user, url_string
+from tests.support.db import create_database, insert_user, table_locked, url_string
 from tests.support.envoy import EnvoyProcess
 from tests.support.mariadb import PrivateMariaDB, free_port
 from tests.support.server import ServerProcess
@@ -165,6 +166,55 @@ class TestTokenAuth:
             "GET", "/user/KrishnaMohan", headers={"Authorization": f"Bearer {token}"}
         )
         assert (reply.status, reply.json()) == (200, KRISHNA)
+
+
+@pytest.fixture
+def envoy_before(users_db_url: str) -> Iterator[Callable[..., EnvoyProcess]]:
+    """Envoy in front of a findsvc with the given settings."""
+    started: list[tuple[ServerProcess, EnvoyProcess | None]] = []
+
+    def start(**settings: str) -> EnvoyProcess:
+        server = ServerProcess({"FINDSVC_DB_URL": users_db_url, **settings})
+        started.append((server, None))
+        server.wait_health()
+        envoy = started_envoy(server)
+        started[-1] = (server, envoy)
+        return envoy
+
+    yield start
+    for server, envoy in started:
+        if envoy is not None:
+            envoy.close()
+        server.close()
+
+
+class TestSlowAndBusy:
+    def test_a_database_slower_than_envoys_route_timeout_is_504_with_a_status_body(
+        self, envoy_before: Callable[..., EnvoyProcess], users_db: DatabaseUrl
+    ) -> None:
+        # findsvc's own cap is past Envoy's 5 s route timeout: the deadline Envoy passes on
+        # (grpc-timeout) makes findsvc answer first, with a status Envoy turns into JSON.
+        envoy = envoy_before(FINDSVC_DB_TIMEOUT_S="10")
+        with table_locked(users_db):
+            reply = envoy.request("GET", "/user/KrishnaMohan")
+        assert reply.status == 504
+        assert reply.headers["content-type"] == "application/json"
+        assert reply.json()["code"] == 4
+
+    def test_a_call_past_the_concurrency_limit_is_429_with_a_status_body(
+        self, envoy_before: Callable[..., EnvoyProcess], users_db: DatabaseUrl
+    ) -> None:
+        envoy = envoy_before(
+            FINDSVC_MAX_CONCURRENCY="1", FINDSVC_WORKERS="1", FINDSVC_DB_TIMEOUT_S="3"
+        )
+        with table_locked(users_db):
+            holder = threading.Thread(target=envoy.request, args=("GET", "/user/KrishnaMohan"))
+            holder.start()  # the one call findsvc takes waits on the locked table
+            time.sleep(0.5)
+            reply = envoy.request("GET", "/user/KrishnaMohan")
+        holder.join()
+        assert reply.status == 429
+        assert reply.json()["code"] == 8
 
 
 class TestDatabaseDown:
