@@ -1,0 +1,58 @@
+"""Reading the settings: the flags of a command, and load() from the environment and flags."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from findsvc.config.errors import ConfigError
+from findsvc.config.parsers import OutOfRange
+from findsvc.config.settings import OPTIONS, Settings
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds a --flag for every setting; unset flags fall back to the environment."""
+    for option in OPTIONS:
+        parser.add_argument(
+            option.flag,
+            dest=option.name,
+            default=None,
+            metavar="VALUE",
+            help=f"{option.help} [{option.env_var}]",
+        )
+
+
+def load(environ: Mapping[str, str], flags: Mapping[str, str | None] | None = None) -> Settings:
+    """Raises ConfigError naming the first bad setting."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        flag_value = (flags or {}).get(option.name)
+        raw = flag_value if flag_value is not None else environ.get(option.env_var)
+        if raw is None:
+            continue
+        source = option.flag if flag_value is not None else option.env_var
+        try:
+            values[option.name] = option.parse(raw.strip())
+        except ConfigError as error:
+            raise ConfigError(str(error).replace("FINDSVC_DB_URL", source)) from None
+        except OutOfRange as error:
+            raise ConfigError(f"{source}: expected {option.expects} {error}") from None
+        except ValueError:
+            raise ConfigError(f"{source}: expected {option.expects}") from None
+    settings = Settings(**values)
+    _check_consistency(settings)
+    return settings
+
+
+def _check_consistency(settings: Settings) -> None:
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise ConfigError("FINDSVC_TLS_CERT and FINDSVC_TLS_KEY go together: set both or neither")
+    if settings.tls_client_ca is not None and settings.tls_cert is None:
+        raise ConfigError("FINDSVC_TLS_CLIENT_CA needs FINDSVC_TLS_CERT and FINDSVC_TLS_KEY")
+    if settings.db_password_file is not None and (
+        settings.db_url is None or settings.db_url.scheme != "mysql"
+    ):
+        raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
+    if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
+        raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")

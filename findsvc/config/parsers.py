@@ -1,0 +1,112 @@
+"""Value parsers: each turns one raw env var or flag value into a typed value.
+
+A parser raises ValueError for a value of the wrong kind (load() then says what the setting
+expects), OutOfRange for one of the right kind but past a bound (load() adds the bound), or
+ConfigError with a message of its own (the database URL).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from findsvc.config.database_url import DatabaseUrl, parse_database_url
+from findsvc.cpu_budget import usable_cpus
+
+
+class OutOfRange(ValueError):
+    """A value of the right kind, but too small or too large: the message says the bound."""
+
+
+# gRPC takes durations (keepalive, connection age, deadlines) as milliseconds in a signed
+# 32-bit int; one past it overflows into a traceback at start.
+MAX_SECONDS = (2**31 - 1) // 1000
+
+# A readiness check needs a pause between checks, or it queries in a busy loop.
+MIN_HEALTH_INTERVAL_S = 0.1
+
+# As MySQL's --ssl-mode names them: DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+DB_TLS_MODES = ("off", "required", "verify-ca", "verify-identity")
+
+
+def positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+def port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError
+    return value
+
+
+def seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= MAX_SECONDS:  # also refuses nan and inf
+        raise OutOfRange(f"from 0 to {MAX_SECONDS}")
+    return value
+
+
+def positive_seconds(raw: str) -> float:
+    # PyMySQL refuses a zero timeout, and a zero cap or idle time would fail every call.
+    value = seconds(raw)
+    if value <= 0:
+        raise OutOfRange(f"above 0 and at most {MAX_SECONDS}")
+    return value
+
+
+def health_interval(raw: str) -> float:
+    value = seconds(raw)
+    if value < MIN_HEALTH_INTERVAL_S:
+        raise OutOfRange(f"at least {MIN_HEALTH_INTERVAL_S}")
+    return value
+
+
+def switch(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError
+
+
+def log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError
+    return level
+
+
+def access_log(raw: str) -> str:
+    choice = raw.strip().lower()
+    if choice not in ("all", "errors", "off"):
+        raise ValueError
+    return choice
+
+
+def db_tls(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in DB_TLS_MODES:
+        raise ValueError
+    return mode
+
+
+def processes(raw: str) -> int:
+    if raw.strip().lower() == "auto":
+        return usable_cpus()
+    return positive_int(raw)
+
+
+def readable_file(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise ValueError
+    return path
+
+
+def optional_url(raw: str) -> DatabaseUrl | None:
+    return parse_database_url(raw) if raw else None
