@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
+
+from bench.scenarios import tuning
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
@@ -24,6 +28,15 @@ def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
+
+
+def header(load_before: tuple[float, float, float], settings: dict[str, Any]) -> dict[str, Any]:
+    """A report's first keys: when, on what machine, with which settings and FINDSVC_* tuning."""
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(load_before),
+        "settings": {**settings, "findsvc_env": tuning()},
+    }
 
 
 def machine(load_before: tuple[float, float, float]) -> dict[str, object]:

@@ -26,20 +26,18 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.host import cpu_seconds, machine
+from bench.host import cpu_seconds, header
 from bench.open_loop import OpenLoop
 from bench.report import publish
-from bench.scenarios import scenarios, tuning
-from bench.servers import seed, start_server, stop_servers
+from bench.scenarios import scenarios
+from bench.servers import seeded_database, start_server, stop_servers
 from glarimy.ums.find.v1.find_service_pb2 import FindUserRequest
-from tests.support.mariadb import PrivateMariaDB
 
 RESULTS = Path(__file__).resolve().parent / "overload.json"
 DEADLINE_S = 0.25
@@ -154,11 +152,7 @@ def main() -> int:
     ]
     users = int(os.environ.get("BENCH_USERS", "100000"))
     load_before = os.getloadavg()
-    print(f"bench overload: starting a private MariaDB with {users:,} users", file=sys.stderr)
-    database = PrivateMariaDB()
-    database.start()
-    try:
-        names = seed(database, users)
+    with seeded_database(users, "bench overload") as (database, names):
         chosen = [
             s for s in scenarios(database.url, database.port) if s.key in SERVERS or s.variant
         ]
@@ -194,20 +188,16 @@ def main() -> int:
                     print(f"bench overload: {key} at {level}x: {point}", file=sys.stderr)
         finally:
             stop_servers([process for process, _ in servers.values()])
-    finally:
-        database.destroy()
+    settings = {
+        "seconds_per_point": seconds,
+        "warmup_s": warmup_s,
+        "deadline_s": DEADLINE_S,
+        "users": users,
+        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
+        "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
+    }
     report: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(load_before),
-        "settings": {
-            "seconds_per_point": seconds,
-            "warmup_s": warmup_s,
-            "deadline_s": DEADLINE_S,
-            "users": users,
-            "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
-            "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
-            "findsvc_env": tuning(),
-        },
+        **header(load_before, settings),
         "capacity_per_s": capacity,
         "results": points,
     }

@@ -81,17 +81,12 @@ def run_http_load(
 
 
 def _point(sample: Sample, findsvc_cpu_s: float, envoy_cpu_s: float | None) -> dict[str, object]:
-    def per_call(cpu_s: float) -> int | None:
-        return round(cpu_s / sample.all_calls * 1e6) if sample.all_calls else None
-
     return {
-        "calls_per_s": round(sample.calls_per_s, 1),
-        "p50_ms": round(sample.percentile(0.50), 3),
-        "p99_ms": round(sample.percentile(0.99), 3),
-        "errors": sample.errors,
-        "error_codes": sample.error_codes,
-        "findsvc_cpu_us_per_call": per_call(findsvc_cpu_s),
-        "envoy_cpu_us_per_call": None if envoy_cpu_s is None else per_call(envoy_cpu_s),
+        **sample.point(),
+        "findsvc_cpu_us_per_call": sample.cpu_us_per_call(findsvc_cpu_s),
+        "envoy_cpu_us_per_call": None
+        if envoy_cpu_s is None
+        else sample.cpu_us_per_call(envoy_cpu_s),
     }
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import db_path, rest
-from bench.host import cpu_seconds, machine
+from bench.host import cpu_seconds, header
 from bench.load import Sample, run_load
 from bench.progress import Progress
 from bench.report import publish
-from bench.scenarios import HOT_SET, Scenario, scenarios, tuning
-from bench.servers import seed, start_server, stop_servers
-from tests.support.mariadb import PrivateMariaDB
+from bench.scenarios import HOT_SET, Scenario, scenarios
+from bench.servers import seeded_database, start_server, stop_servers
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -30,16 +28,10 @@ def median(runs: list[Sample]) -> Sample:
 
 def summary(sample: Sample) -> dict[str, Any]:
     return {
-        "calls_per_s": round(sample.calls_per_s, 1),
-        "p50_ms": round(sample.percentile(0.50), 3),
-        "p99_ms": round(sample.percentile(0.99), 3),
-        "errors": sample.errors,
-        "error_codes": sample.error_codes,
+        **sample.point(),
         "calls": sample.calls,
         # Server CPU per call: steadier than calls/s when other work shares the machine.
-        "server_cpu_us_per_call": (
-            round(sample.server_cpu_s / sample.all_calls * 1e6) if sample.all_calls else None
-        ),
+        "server_cpu_us_per_call": sample.cpu_us_per_call(sample.server_cpu_s),
     }
 
 
@@ -88,11 +80,7 @@ def main() -> int:
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
 
     load_before = os.getloadavg()
-    print(f"bench: starting a private MariaDB with {users:,} users", file=sys.stderr)
-    database = PrivateMariaDB()
-    database.start()
-    try:
-        names = seed(database, users)
+    with seeded_database(users, "bench") as (database, names):
         chosen = scenarios(database.url, database.port)
         if wanted:
             chosen = [s for s in chosen if s.key in wanted.split(",")]
@@ -104,20 +92,16 @@ def main() -> int:
             else None
         )
         results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
-    finally:
-        database.destroy()
+    settings = {
+        "seconds_per_point": seconds,
+        "rounds": rounds,
+        "warmup_s": warmup_s,
+        "users": users,
+        "hot_set": HOT_SET,
+        "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
+    }
     report: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(load_before),
-        "settings": {
-            "seconds_per_point": seconds,
-            "rounds": rounds,
-            "warmup_s": warmup_s,
-            "users": users,
-            "hot_set": HOT_SET,
-            "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
-            "findsvc_env": tuning(),
-        },
+        **header(load_before, settings),
         "labels": {s.key: s.label for s in chosen},
         "results": results,
         "db_path": db_path_results,

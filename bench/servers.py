@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +43,18 @@ def seed(server: PrivateMariaDB, users: int) -> list[str]:
                 ],
             )
     return names
+
+
+@contextmanager
+def seeded_database(users: int, who: str) -> Iterator[tuple[PrivateMariaDB, list[str]]]:
+    """A private MariaDB holding `users` users, and their names; destroyed afterwards."""
+    print(f"{who}: starting a private MariaDB with {users:,} users", file=sys.stderr)
+    database = PrivateMariaDB()
+    database.start()
+    try:
+        yield database, seed(database, users)
+    finally:
+        database.destroy()
 
 
 def start_server(scenario: Scenario) -> tuple[subprocess.Popen[bytes], str]:
