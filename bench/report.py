@@ -73,9 +73,10 @@ def rest_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 
 def overload_table(report: dict[str, Any]) -> str:
+    width = max([8, *map(len, report["results"])])
     lines = [
-        f"{'server':<8} {'load':>5} {'offered/s':>9} {'goodput/s':>9} {'x cap':>6} {'p99 ok ms':>9}"
-        f" {'probes failed':>13} {'gen us/call':>11}  codes"
+        f"{'server':<{width}} {'load':>5} {'offered/s':>9} {'goodput/s':>9} {'x cap':>6}"
+        f" {'p99 ok ms':>9} {'probes failed':>13} {'gen us/call':>11}  codes"
     ]
     for key, levels in report["results"].items():
         for level, p in levels.items():
@@ -85,7 +86,7 @@ def overload_table(report: dict[str, Any]) -> str:
                 else f"{p['liveness_failed']}/{p['liveness_checks']}"
             )
             lines.append(
-                f"{key:<8} {level:>5} {p['offered_per_s']:>9,.0f} {p['goodput_per_s']:>9,.0f}"
+                f"{key:<{width}} {level:>5} {p['offered_per_s']:>9,.0f} {p['goodput_per_s']:>9,.0f}"
                 f" {p['goodput_over_capacity']:>6} {p['p99_ok_ms'] or '-':>9} {probes:>13}"
                 f" {p['generator_cpu_us_per_call']:>11}  {p['codes']}"
             )
