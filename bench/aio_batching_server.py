@@ -11,17 +11,18 @@ Usage: python -m bench.aio_batching_server PORT MYSQL_URL
 from __future__ import annotations
 
 import asyncio
+import calendar
 import sys
 import threading
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import parse_database_url
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import Lookup
-from findsvc.entrypoints.grpc_servicer import to_record
-from glarimy.ums.find.v1 import find_service_pb2_grpc
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 MAX_BATCH = 100
 
@@ -67,6 +68,13 @@ def _resolve(
             future.set_result(outcome)
 
 
+def _record(user: User) -> find_service_pb2.UserRecord:
+    # Integer arithmetic, exact to the microsecond and cheaper than Timestamp.FromDatetime.
+    seconds = calendar.timegm(user.since.utctimetuple())
+    since = Timestamp(seconds=seconds, nanos=user.since.microsecond * 1000)
+    return find_service_pb2.UserRecord(name=user.name.value, phone=user.phone.value, since=since)
+
+
 class BatchingServicer(find_service_pb2_grpc.FindServiceServicer):
     def __init__(self, batcher: Batcher) -> None:
         self._batcher = batcher
@@ -74,7 +82,7 @@ class BatchingServicer(find_service_pb2_grpc.FindServiceServicer):
     async def FindUser(self, request, context):  # type: ignore[no-untyped-def]
         outcome = await self._batcher.find(Name.parse(request.name))
         if isinstance(outcome, User):
-            return to_record(outcome)
+            return _record(outcome)
         await context.abort(grpc.StatusCode.NOT_FOUND, "no user has that name")
 
 

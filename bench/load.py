@@ -12,6 +12,7 @@ import multiprocessing
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
@@ -37,6 +38,20 @@ class Sample:
             return float("nan")
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def point(self) -> dict[str, Any]:
+        """What a report keeps of a sample."""
+        return {
+            "calls_per_s": round(self.calls_per_s, 1),
+            "p50_ms": round(self.percentile(0.50), 3),
+            "p99_ms": round(self.percentile(0.99), 3),
+            "errors": self.errors,
+            "error_codes": self.error_codes,
+        }
+
+    def cpu_us_per_call(self, cpu_s: float) -> int | None:
+        """A process's CPU time over the calls, warm-up included, as the time was taken."""
+        return round(cpu_s / self.all_calls * 1e6) if self.all_calls else None
 
 
 @dataclass

@@ -10,6 +10,7 @@ service: none). Writes bench/overload.json and bench/overload.png.
 Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1),
 BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc;
 BENCH_VARIANTS adds findsvc servers with settings of their own, as in bench/__main__.py.
+Targets: bench/targets.py; `python -m bench.report` redraws the table and plot from the JSON.
 
 The generator (bench/open_loop.py) is one process writing pre-encoded HTTP/2 frames; it
 reports its own CPU time per call, so each run shows it left the servers their CPU.
@@ -17,7 +18,6 @@ reports its own CPU time per call, so each run shows it left the servers their C
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import random
@@ -26,20 +26,20 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.__main__ import cpu_seconds, machine, scenarios, seed, start_server
+from bench.host import cpu_seconds, header
 from bench.open_loop import OpenLoop
-from bench.overload_report import plot, table, targets
+from bench.report import publish
+from bench.scenarios import scenarios
+from bench.servers import seeded_database, start_server, stop_servers
 from glarimy.ums.find.v1.find_service_pb2 import FindUserRequest
-from tests.support.mariadb import PrivateMariaDB
 
-HERE = Path(__file__).resolve().parent
+RESULTS = Path(__file__).resolve().parent / "overload.json"
 DEADLINE_S = 0.25
 PROBE_EVERY_S = 0.25
 CAPACITY_CONCURRENCY = 32
@@ -152,18 +152,9 @@ def main() -> int:
     ]
     users = int(os.environ.get("BENCH_USERS", "100000"))
     load_before = os.getloadavg()
-    print(f"bench overload: starting a private MariaDB with {users:,} users", file=sys.stderr)
-    database = PrivateMariaDB()
-    database.start()
-    try:
-        names = seed(database, users)
-        variants = {  # BENCH_VARIANTS, as in bench/__main__.py: findsvc with other settings
-            f"findsvc_{variant.partition(':')[0]}"
-            for variant in os.environ.get("BENCH_VARIANTS", "").split(";")
-            if variant
-        }
+    with seeded_database(users, "bench overload") as (database, names):
         chosen = [
-            s for s in scenarios(database.url, database.port) if s.key in {*SERVERS, *variants}
+            s for s in scenarios(database.url, database.port) if s.key in SERVERS or s.variant
         ]
         servers = {s.key: start_server(s) for s in chosen}
         try:
@@ -196,31 +187,22 @@ def main() -> int:
                     points[key][str(level)] = point
                     print(f"bench overload: {key} at {level}x: {point}", file=sys.stderr)
         finally:
-            for process, _ in servers.values():
-                process.terminate()
-                process.wait(timeout=30)
-    finally:
-        database.destroy()
+            stop_servers([process for process, _ in servers.values()])
+    settings = {
+        "seconds_per_point": seconds,
+        "warmup_s": warmup_s,
+        "deadline_s": DEADLINE_S,
+        "users": users,
+        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
+        "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
+    }
     report: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(load_before),
-        "settings": {
-            "seconds_per_point": seconds,
-            "warmup_s": warmup_s,
-            "deadline_s": DEADLINE_S,
-            "users": users,
-            "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
-            "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
-            "findsvc_env": {k: v for k, v in os.environ.items() if k.startswith("FINDSVC_")},
-        },
+        **header(load_before, settings),
         "capacity_per_s": capacity,
         "results": points,
     }
     report["machine"]["loadavg_after"] = list(os.getloadavg())
-    report["targets"] = targets(points)
-    (HERE / "overload.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(table(report))
-    plot(report, HERE / "overload.png")
+    publish(report, RESULTS)
     return 0
 
 

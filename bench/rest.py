@@ -3,8 +3,8 @@ directly over gRPC or as `GET /user/{name}` over HTTP/1.1 through Envoy's gRPC-J
 (the repo's envoy/envoy.yaml). Alternating rounds, so background load hits both alike.
 
 Reports calls/s, p50 and p99 for both, findsvc's CPU per call for both, and Envoy's CPU per
-call. BENCH_SCENARIOS selects it as `rest`; BENCH_ENVOY_CONCURRENCY sets Envoy's worker
-threads (1: the machine has 2 cores, shared with findsvc, MariaDB and the load).
+call; bench/report.py prints them. BENCH_SCENARIOS selects it as `rest`; BENCH_ENVOY_CONCURRENCY
+sets Envoy's worker threads (1: the machine has 2 cores, shared with findsvc, MariaDB and the load).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import asyncio
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import time
 import urllib.parse
 
 import aiohttp
 
+from bench.host import cpu_seconds
 from bench.load import Sample, Tally, run_load
 from tests.support.envoy import EnvoyProcess
 from tests.support.server import ServerProcess
@@ -80,24 +80,13 @@ def run_http_load(
     return Sample(calls, errors, seconds, latencies, codes, all_calls=all_calls)
 
 
-def _cpu_s(process: subprocess.Popen[bytes]) -> float:
-    with open(f"/proc/{process.pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
 def _point(sample: Sample, findsvc_cpu_s: float, envoy_cpu_s: float | None) -> dict[str, object]:
-    def per_call(cpu_s: float) -> int | None:
-        return round(cpu_s / sample.all_calls * 1e6) if sample.all_calls else None
-
     return {
-        "calls_per_s": round(sample.calls_per_s, 1),
-        "p50_ms": round(sample.percentile(0.50), 3),
-        "p99_ms": round(sample.percentile(0.99), 3),
-        "errors": sample.errors,
-        "error_codes": sample.error_codes,
-        "findsvc_cpu_us_per_call": per_call(findsvc_cpu_s),
-        "envoy_cpu_us_per_call": None if envoy_cpu_s is None else per_call(envoy_cpu_s),
+        **sample.point(),
+        "findsvc_cpu_us_per_call": sample.cpu_us_per_call(findsvc_cpu_s),
+        "envoy_cpu_us_per_call": None
+        if envoy_cpu_s is None
+        else sample.cpu_us_per_call(envoy_cpu_s),
     }
 
 
@@ -123,18 +112,18 @@ def measure(
             print(f"bench: REST and gRPC at concurrency {concurrency}", file=sys.stderr)
             runs: dict[str, list[tuple[Sample, float, float | None]]] = {"grpc": [], "rest": []}
             for _ in range(rounds):
-                before = _cpu_s(server.process)
+                before = cpu_seconds(server.process)
                 sample = run_load(
                     server.target, names, concurrency, seconds, warmup_s, load_processes
                 )
-                runs["grpc"].append((sample, _cpu_s(server.process) - before, None))
-                before, envoy_before = _cpu_s(server.process), _cpu_s(envoy.process)
+                runs["grpc"].append((sample, cpu_seconds(server.process) - before, None))
+                before, envoy_before = cpu_seconds(server.process), cpu_seconds(envoy.process)
                 sample = run_http_load(envoy.port, names, concurrency, seconds, warmup_s)
                 runs["rest"].append(
                     (
                         sample,
-                        _cpu_s(server.process) - before,
-                        _cpu_s(envoy.process) - envoy_before,
+                        cpu_seconds(server.process) - before,
+                        cpu_seconds(envoy.process) - envoy_before,
                     )
                 )
             for way, samples in runs.items():
@@ -145,20 +134,3 @@ def measure(
             envoy.close()
         server.close()
     return results
-
-
-def table(results: dict[str, dict[str, dict[str, object]]]) -> str:
-    lines = ["REST through Envoy (HTTP/1.1) beside direct gRPC, one findsvc, cache off:"]
-    lines.append(
-        f"  {'way':<5} {'conc':>4} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
-        f" {'findsvc us/call':>16} {'envoy us/call':>14} {'errors':>7}"
-    )
-    for way, points in results.items():
-        for level, point in points.items():
-            envoy_us = point["envoy_cpu_us_per_call"]
-            lines.append(
-                f"  {way:<5} {level:>4} {point['calls_per_s']:>9} {point['p50_ms']:>8}"
-                f" {point['p99_ms']:>8} {point['findsvc_cpu_us_per_call']!s:>16}"
-                f" {'-' if envoy_us is None else envoy_us!s:>14} {point['errors']:>7}"
-            )
-    return "\n".join(lines)

@@ -26,8 +26,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.__main__ import Scenario, seed, start_server
 from bench.load import run_load
+from bench.scenarios import Scenario
+from bench.servers import seed, start_server
 from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
 from tests.support.mariadb import PrivateMariaDB, free_port
 

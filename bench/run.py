@@ -1,0 +1,112 @@
+"""The closed-loop run: every chosen scenario at every level, round-robin, the median round kept.
+
+Knobs are read here and described in bench/__main__.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import db_path, rest
+from bench.host import cpu_seconds, header
+from bench.load import Sample, run_load
+from bench.progress import Progress
+from bench.report import publish
+from bench.scenarios import HOT_SET, Scenario, scenarios
+from bench.servers import seeded_database, start_server, stop_servers
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def median(runs: list[Sample]) -> Sample:
+    """The run with the median throughput, its latencies with it."""
+    return sorted(runs, key=lambda run: run.calls_per_s)[len(runs) // 2]
+
+
+def summary(sample: Sample) -> dict[str, Any]:
+    return {
+        **sample.point(),
+        "calls": sample.calls,
+        # Server CPU per call: steadier than calls/s when other work shares the machine.
+        "server_cpu_us_per_call": sample.cpu_us_per_call(sample.server_cpu_s),
+    }
+
+
+def measure(
+    chosen: list[Scenario],
+    names: list[str],
+    levels: list[int],
+    rounds: int,
+    seconds: float,
+    warmup_s: float,
+    load_processes: int,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """{scenario: {concurrency: the median round's summary}}."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
+    servers = [start_server(scenario) for scenario in chosen]
+    try:
+        # Round-robin over the scenarios, level by level: background load on this shared
+        # machine drifts, and interleaving spreads it over all of them alike.
+        for concurrency in levels:
+            samples: dict[str, list[Sample]] = {}
+            for _ in range(rounds):
+                for scenario, (process, target) in zip(chosen, servers, strict=True):
+                    progress.point(f"{scenario.key} at concurrency {concurrency}")
+                    pool = names[:HOT_SET] if scenario.hot else names
+                    cpu_before = cpu_seconds(process)
+                    sample = run_load(target, pool, concurrency, seconds, warmup_s, load_processes)
+                    sample.server_cpu_s = cpu_seconds(process) - cpu_before
+                    samples.setdefault(scenario.key, []).append(sample)
+                    progress.point_done()
+            for key, runs in samples.items():
+                results.setdefault(key, {})[str(concurrency)] = summary(median(runs))
+    finally:
+        stop_servers([process for process, _ in servers])
+    progress.close()
+    return results
+
+
+def main() -> int:
+    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
+    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
+    levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8,32,64").split(",")]
+    users = int(os.environ.get("BENCH_USERS", "100000"))
+    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
+    wanted = os.environ.get("BENCH_SCENARIOS")
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+    load_before = os.getloadavg()
+    with seeded_database(users, "bench") as (database, names):
+        chosen = scenarios(database.url, database.port)
+        if wanted:
+            chosen = [s for s in chosen if s.key in wanted.split(",")]
+        print(f"bench: the DB path alone, {db_path.THREADS} threads", file=sys.stderr)
+        db_path_results = db_path.measure(database.url, names, seconds)
+        rest_results = (
+            rest.measure(database.url, names, levels, seconds, warmup_s, rounds, load_processes)
+            if rest.wanted(wanted)
+            else None
+        )
+        results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
+    settings = {
+        "seconds_per_point": seconds,
+        "rounds": rounds,
+        "warmup_s": warmup_s,
+        "users": users,
+        "hot_set": HOT_SET,
+        "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
+    }
+    report: dict[str, Any] = {
+        **header(load_before, settings),
+        "labels": {s.key: s.label for s in chosen},
+        "results": results,
+        "db_path": db_path_results,
+        "rest": rest_results,
+    }
+    report["machine"]["loadavg_after"] = list(os.getloadavg())
+    publish(report, RESULTS)
+    return 0
