@@ -16,7 +16,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from findsvc.config import Settings
-from findsvc.entrypoints.cpu_pinning import pin_to_one_cpu
+from findsvc.process.cpu_pinning import pin_to_one_cpu
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 RECORD = find_service_pb2.UserRecord(

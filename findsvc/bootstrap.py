@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.adapters.caching import CacheObserver, CachingRepository
-from findsvc.adapters.coalescing import CheckedRepository, CoalescingRepository
+from findsvc.adapters.coalescing import CoalescingRepository
 from findsvc.adapters.mysql import MySqlUserRepository
-from findsvc.adapters.mysql_tls import client_context
+from findsvc.adapters.mysql_target import MySqlTarget, tls_context
 from findsvc.adapters.pool import PoolObserver
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import ConfigError, Settings
-from findsvc.domain.ports import RepositoryMisconfigured, RepositoryUnavailable
+from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
 from findsvc.entrypoints.grpc_server import FindServer
+from findsvc.entrypoints.interceptors.chain import call_chain
 
 if TYPE_CHECKING:
-    from findsvc.entrypoints.telemetry import Telemetry
+    from findsvc.telemetry.telemetry import Telemetry
 
 # Store failures in a row that open the circuit.
 BREAKER_FAILURES = 3
@@ -36,19 +38,27 @@ def build_repository(
     if url.scheme == "sqlite":
         return SqliteUserRepository(Path(url.path))
     mysql = MySqlUserRepository(
-        url,
+        MySqlTarget(url.host, url.port, url.user, url.database),
         password=lambda: settings.db_password,
         pool_size=settings.db_pool_size,
         connect_timeout_s=settings.db_connect_timeout_s,
         query_timeout_s=settings.db_timeout_s,
         pool_observer=pool_observer,
-        tls=client_context(settings.db_tls, settings.db_tls_ca),
+        tls=db_tls_context(settings.db_tls, settings.db_tls_ca),
         max_idle_s=settings.db_max_idle_s,
     )
     # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
     # a trial call; the trial is the fallback for when they do not.
     retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
     return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
+
+
+def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
+    """FINDSVC_DB_TLS and FINDSVC_DB_TLS_CA for PyMySQL. Raises ConfigError for a bad CA."""
+    try:
+        return tls_context(mode, ca)
+    except (ssl.SSLError, OSError):
+        raise ConfigError("FINDSVC_DB_TLS_CA: not a readable PEM CA certificate") from None
 
 
 def build_serving_repository(
@@ -114,7 +124,7 @@ def build_service(settings: Settings) -> Service:
     """Raises ConfigError, with one line for the operator, when a part cannot be set up."""
     # Imported here: prometheus-client picks its multiprocess mode when first imported, and
     # the supervisor sets PROMETHEUS_MULTIPROC_DIR only before it forks the children.
-    from findsvc.entrypoints.telemetry import Telemetry
+    from findsvc.telemetry.telemetry import Telemetry
 
     telemetry = Telemetry(settings)
     users = build_serving_repository(
@@ -122,7 +132,7 @@ def build_service(settings: Settings) -> Service:
     )
     check_store_client(users)
     try:
-        server = FindServer(settings, users, telemetry.interceptors)
+        server = FindServer(settings, users, call_chain(settings, telemetry))
     except RuntimeError:
         users.close()
         raise ConfigError(f"cannot listen on {settings.listen_address}") from None

@@ -26,16 +26,16 @@ from types import TracebackType
 
 import grpc
 
+from findsvc.contract import FIND_SERVICE_NAME
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 DEFAULT_DEADLINE_S = 5.0
-SERVICE = "glarimy.ums.find.v1.FindService"
 
 SERVICE_CONFIG = {
     "loadBalancingConfig": [{"round_robin": {}}],
     "methodConfig": [
         {
-            "name": [{"service": SERVICE}],
+            "name": [{"service": FIND_SERVICE_NAME}],
             "retryPolicy": {
                 "maxAttempts": 3,
                 "initialBackoff": "0.1s",

@@ -15,10 +15,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from findsvc.domain.model import DomainError, Name, User
-from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import CheckedRepository, RepositoryTimeout, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,7 @@ class CircuitBreaker:
             self._trial_running = False
 
 
-class Repository(Protocol):
-    def get(self, name: Name) -> User: ...
-    def ping(self) -> None: ...
-    def close(self) -> None: ...
-
-
-R = TypeVar("R", bound=Repository)
+R = TypeVar("R", bound=CheckedRepository)
 
 
 class BreakerRepository(Generic[R]):

@@ -22,10 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from findsvc.adapters.coalescing import CheckedRepository
+from findsvc.adapters.outcomes import Outcome, answer, own
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
 
 
 class CacheObserver(Protocol):
@@ -52,7 +52,7 @@ class _Flight:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.outcome: Lookup | RepositoryUnavailable | None = None
+        self.outcome: Outcome = None
         self.waiters = 0  # callers waiting for it, under the cache's lock
         self.lookup: Future[None] | None = None
 
@@ -89,7 +89,7 @@ class CachingRepository:
             cached = self._cached(key)
             flight = self._join_flight(name) if cached is None else None
         if flight is None:
-            return _answer(cached, name)
+            return answer(cached, name)
         budget = deadline.current()
         if not flight.done.wait(budget.remaining_s() if budget else self._cap_s):
             with self._lock:
@@ -98,7 +98,7 @@ class CachingRepository:
                 if flight.waiters == 0 and flight.lookup.cancel():
                     del self._flights[key]  # not started, and nobody waits for it any more
             raise RepositoryTimeout("no answer in time", blames_store=False)
-        return _answer(flight.outcome, name)
+        return answer(flight.outcome, name)
 
     def _join_flight(self, name: Name) -> _Flight:
         """Under the lock: the lookup running for this name, started if there is none."""
@@ -137,7 +137,7 @@ class CachingRepository:
                     fresh = next(fetched)
                     self._remember(names[i].value, fresh)
                     lookups[i] = fresh
-        return [_own(lookup, name) for lookup, name in zip(lookups, names, strict=True)]
+        return [own(lookup, name) for lookup, name in zip(lookups, names, strict=True)]
 
     def ping(self) -> None:
         self._inner.ping()
@@ -177,25 +177,3 @@ class CachingRepository:
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
-
-
-def _own(lookup: Lookup | None, name: Name) -> Lookup:
-    """A lookup fit to hand out: exceptions are fresh, so threads never share one."""
-    if isinstance(lookup, UserNotFound):
-        return UserNotFound(name)
-    if isinstance(lookup, CorruptUserRecord):
-        return CorruptUserRecord(lookup.name, lookup.reason)
-    assert lookup is not None
-    return lookup
-
-
-def _answer(outcome: Lookup | RepositoryUnavailable | None, name: Name) -> User:
-    if isinstance(outcome, User):
-        return outcome
-    if isinstance(outcome, UserNotFound):
-        raise UserNotFound(name)
-    if isinstance(outcome, CorruptUserRecord):
-        raise CorruptUserRecord(outcome.name, outcome.reason)
-    if isinstance(outcome, RepositoryUnavailable):  # a timeout stays a timeout
-        raise outcome.fresh()
-    raise RepositoryUnavailable("database unavailable")

@@ -16,16 +16,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Protocol
 
+from findsvc.adapters.outcomes import Outcome, answer
 from findsvc.domain import deadline
-from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable, UserRepository
-
-
-class CheckedRepository(UserRepository, Protocol):
-    def ping(self) -> None: ...
-    def close(self) -> None: ...
+from findsvc.domain.model import Name, User
+from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
 
 
 class _Waiter:
@@ -36,7 +31,7 @@ class _Waiter:
     def __init__(self, name: Name, budget: deadline.Deadline) -> None:
         self.name = name
         self.budget = budget
-        self.outcome: Lookup | RepositoryUnavailable | None = None
+        self.outcome: Outcome = None
         self.batch: list[_Waiter] | None = None  # set when this waiter is to run a batch
         self.done = threading.Lock()
         self.done.acquire()
@@ -90,7 +85,7 @@ class CoalescingRepository:
             waiter.done.acquire()  # chosen to lead as its time ran out: the release is due
         if waiter.batch is not None:
             self._run(waiter)
-        return _result(waiter.outcome)
+        return answer(waiter.outcome, waiter.name)
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         return self._inner.get_many(names)
@@ -136,14 +131,3 @@ class CoalescingRepository:
             leader = max(batch, key=lambda waiter: waiter.budget.at)
             leader.batch = batch  # under the lock: a waiter timing out can tell it leads
         leader.done.release()
-
-
-def _result(outcome: Lookup | RepositoryUnavailable | None) -> User:
-    if isinstance(outcome, User):
-        return outcome
-    if isinstance(outcome, UserNotFound):
-        raise outcome
-    if isinstance(outcome, CorruptUserRecord):
-        # Names equal under the collation share one outcome: raise a copy of our own.
-        raise CorruptUserRecord(outcome.name, outcome.reason)
-    raise outcome or RepositoryUnavailable("lookup failed")

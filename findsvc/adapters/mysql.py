@@ -20,9 +20,9 @@ from findsvc.adapters.mysql_errors import (
     is_charset_error,
     is_driver_error,
 )
+from findsvc.adapters.mysql_target import MySqlTarget
 from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.rows import user_from_row
-from findsvc.config import DatabaseUrl
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import (
@@ -47,7 +47,7 @@ class _UnstorableName(Exception):
 class MySqlUserRepository:
     def __init__(
         self,
-        url: DatabaseUrl,
+        target: MySqlTarget,
         password: str | Callable[[], str | None] | None,
         pool_size: int,
         connect_timeout_s: float,
@@ -59,10 +59,10 @@ class MySqlUserRepository:
         # `ssl_disabled`: PyMySQL would otherwise try TLS unverified when the server offers it.
         tls_args = {"ssl": tls} if tls is not None else {"ssl_disabled": True}
         self._connect_args: dict[str, Any] = {
-            "host": url.host,
-            "port": url.port,
-            "user": url.user,
-            "database": url.database,
+            "host": target.host,
+            "port": target.port,
+            "user": target.user,
+            "database": target.database,
             "charset": "utf8mb4",
             "connect_timeout": connect_timeout_s,
             "read_timeout": query_timeout_s,

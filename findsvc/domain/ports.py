@@ -30,6 +30,16 @@ class UserRepository(Protocol):
         ...
 
 
+class CheckedRepository(UserRepository, Protocol):
+    """A repository the server can run on: readiness pings it, shutdown closes it."""
+
+    def ping(self) -> None:
+        """Returns when the store answers; raises RepositoryUnavailable when it does not."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class RepositoryUnavailable(Exception):
     """The store cannot be reached now; a later call may succeed."""
 

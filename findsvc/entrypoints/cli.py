@@ -8,17 +8,26 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from findsvc import bootstrap
-from findsvc.adapters.demo import DEMO_USERS
 from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
-from findsvc.entrypoints import cpu_pinning, logs, supervisor
 from findsvc.entrypoints.grpc_server import serve_until_signalled
+from findsvc.process import cpu_pinning, supervisor
+from findsvc.telemetry import logs
 
 log = logging.getLogger("findsvc")
+
+# What `findsvc db seed --demo` loads.
+DEMO_USERS: tuple[tuple[str, int, datetime], ...] = (
+    ("KrishnaMohan", 9731423166, datetime(2018, 3, 14, 9, 30, tzinfo=UTC)),
+    ("AdaLovelace", 9845012345, datetime(2019, 12, 10, 8, 0, tzinfo=UTC)),
+    ("GraceHopper", 9900112233, datetime(2020, 12, 9, 17, 45, tzinfo=UTC)),
+    ("AlanTuring", 9123456780, datetime(2021, 6, 23, 12, 0, tzinfo=UTC)),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,32 +7,25 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Any, Protocol
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
-from findsvc.domain.ports import UserRepository
-from findsvc.entrypoints.auth import token_auth
-from findsvc.entrypoints.call_lanes import CallLanes, calls_admitted, server_lanes
-from findsvc.entrypoints.call_limits import CallLimits
-from findsvc.entrypoints.closing_gate import ClosingGate
+from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
+from findsvc.domain.ports import CheckedRepository
 from findsvc.entrypoints.grpc_servicer import FindServicer
-from findsvc.entrypoints.health import SERVICE_NAME, Readiness
+from findsvc.entrypoints.health import Readiness
 from findsvc.entrypoints.health_service import HealthService
+from findsvc.entrypoints.interceptors.call_lanes import calls_admitted
+from findsvc.entrypoints.interceptors.chain import CallChain, call_chain
 from findsvc.entrypoints.tls import add_listening_port
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from glarimy.ums.find.v1 import find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
-
-
-class CheckedRepository(UserRepository, Protocol):
-    def ping(self) -> None: ...
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
@@ -67,25 +60,19 @@ class FindServer:
         self,
         settings: Settings,
         users: CheckedRepository,
-        interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
+        calls: CallChain | None = None,
     ) -> None:
+        """`calls`: what runs on every call (interceptors/chain.py); by default, untraced and
+        uncounted."""
         self._settings = settings
-        self._lanes = CallLanes(server_lanes(settings))
-        self._closing_gate = ClosingGate(SERVICE_NAME)
+        calls = calls or call_chain(settings)
+        self._closing_gate = calls.closing_gate
         self._server = grpc.server(
             # gRPC's default pool: every served method has a lane of its own, and refusals run
             # on the polling thread (call_lanes.py), so nothing is expected to run here.
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
             options=server_options(settings),
-            # Outermost first: gRPC reads the thread pool off the outermost handler; telemetry
-            # sees every call, refused ones included, but those past a lane's cap.
-            interceptors=[
-                self._lanes,
-                *interceptors,
-                self._closing_gate,
-                *token_auth(settings),
-                CallLimits(),
-            ],
+            interceptors=calls.interceptors,
         )
         find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
         self._health = HealthService()
@@ -93,8 +80,8 @@ class FindServer:
         if settings.reflection:
             reflection.enable_server_reflection(
                 (
-                    find_service_pb2.DESCRIPTOR.services_by_name["FindService"].full_name,
-                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    FIND_SERVICE_NAME,
+                    HEALTH_SERVICE.full_name,
                     reflection.SERVICE_NAME,
                 ),
                 self._server,
@@ -109,7 +96,7 @@ class FindServer:
         self.readiness.start()
         log.info(
             "serving %s on %s",
-            SERVICE_NAME,
+            FIND_SERVICE_NAME,
             f"{self._settings.host}:{self.port}",
             extra={"port": self.port},
         )

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 from grpc_health.v1 import health, health_pb2
 
+from findsvc.contract import FIND_SERVICE_NAME
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = "glarimy.ums.find.v1.FindService"
-READINESS_NAMES = ("", SERVICE_NAME)
+READINESS_NAMES = ("", FIND_SERVICE_NAME)
 LIVENESS_NAME = "liveness"
 
 MIN_CHECK_BUDGET_S = 1.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import cast
 import grpc
 
 from findsvc.config import ConfigError, Settings
+from findsvc.entrypoints.file_watch import FileWatch
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +25,9 @@ class CertificateFiles:
 
     def __init__(self, cert: Path, key: Path, client_ca: Path | None) -> None:
         self._cert, self._key, self._client_ca = cert, key, client_ca
-        self._stamp = self._stamps()
+        self._watch = FileWatch(cert, key, *((client_ca,) if client_ca else ()))
         self._failed: object = None  # the stamp of files that did not load, or "unreadable"
         self.initial = self._load()
-
-    def _paths(self) -> tuple[Path, ...]:
-        return (self._cert, self._key) + ((self._client_ca,) if self._client_ca else ())
-
-    def _stamps(self) -> tuple[tuple[int, int, int], ...]:
-        stats = [os.stat(path) for path in self._paths()]
-        return tuple((stat.st_ino, stat.st_mtime_ns, stat.st_size) for stat in stats)
 
     def _load(self) -> grpc.ServerCertificateConfiguration:
         # Check the pair here, where a mistake is one clear line, not a failed handshake later.
@@ -56,19 +49,18 @@ class CertificateFiles:
 
     def fetch_if_changed(self) -> grpc.ServerCertificateConfiguration | None:
         try:
-            stamp = self._stamps()
-            if stamp in (self._stamp, self._failed):
+            if not self._watch.changed():
                 return None
             configuration = self._load()
         except (ConfigError, OSError) as error:
-            # Mid-rotation files may be half written: keep serving the last good ones. Every
-            # handshake asks, so the same bad files are tried, and reported, only once.
-            failed: object = stamp if isinstance(error, ConfigError) else "unreadable"
+            # Mid-rotation files may be half written: keep serving the last good ones. Files
+            # that changed are tried, and reported, once; unreadable ones are reported once.
+            failed: object = self._watch.stamp if isinstance(error, ConfigError) else "unreadable"
             if failed != self._failed:
                 log.warning("TLS files changed but do not load; keeping the current certificate")
             self._failed = failed
             return None
-        self._stamp, self._failed = stamp, None
+        self._failed = None
         log.info("TLS certificate reloaded")
         return configuration
 

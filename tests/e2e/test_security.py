@@ -18,7 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from findsvc.config import DatabaseUrl
-from findsvc.entrypoints.auth import RELOAD_CHECK_S
+from findsvc.entrypoints.interceptors.token_auth import RELOAD_CHECK_S
 from tests.support.certs import Pki, make_pki
 from tests.support.db import admin_connection, url_string
 from tests.support.load import find, health_status, wait_for

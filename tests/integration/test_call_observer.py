@@ -10,8 +10,8 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from findsvc.entrypoints.call_observer import CallObserver
-from findsvc.entrypoints.metrics import Metrics
+from findsvc.entrypoints.interceptors.call_observer import CallObserver
+from findsvc.telemetry.metrics import Metrics
 
 
 def wait_until_gone(_request: bytes, context: grpc.ServicerContext) -> bytes:

@@ -12,7 +12,7 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
-from findsvc.entrypoints.metrics import Metrics
+from findsvc.telemetry.metrics import Metrics
 from tests.support.db import admin_connection, create_database, insert_user
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
@@ -13,17 +12,11 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.ports import CheckedRepository as Repository
 from findsvc.domain.ports import Lookup
 from tests.support.db import admin_connection, create_database, insert_user
 
 SINCE = datetime(2018, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-class Repository(Protocol):
-    def get(self, name: Name) -> User: ...
-    def get_many(self, names: Sequence[Name]) -> list[Lookup]: ...
-    def ping(self) -> None: ...
-    def close(self) -> None: ...
 
 
 # Adds one row the way the AddService would, behind the adapter's back. A str `since` is

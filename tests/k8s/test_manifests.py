@@ -8,7 +8,8 @@ import kubernetes_validate
 import pytest
 
 from findsvc.config import OPTIONS, env_name, parse_database_url
-from findsvc.entrypoints.health import LIVENESS_NAME, SERVICE_NAME
+from findsvc.contract import FIND_SERVICE_NAME as SERVICE_NAME
+from findsvc.entrypoints.health import LIVENESS_NAME
 from tests.k8s.manifests import (
     CUSTOM_RESOURCE_APIS,
     K8S_VERSIONS,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from findsvc.entrypoints.metrics import Metrics
+from findsvc.telemetry.metrics import Metrics
 from monitoring.generated import DASHBOARD, ROOT, files
 from monitoring.rules import groups
 from tests.monitoring.promtool import promtool

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from findsvc.adapters.mysql_tls import client_context
+from findsvc.bootstrap import db_tls_context as client_context
 from findsvc.config import ConfigError, load
 
 ROOT = Path(__file__).resolve().parents[2]

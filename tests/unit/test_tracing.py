@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from findsvc.config import ConfigError, load
-from findsvc.entrypoints.tracing import tracing_interceptors
+from findsvc.telemetry.tracing import tracing_interceptors
 
 
 class TestTracing:

@@ -23,14 +23,11 @@ from typing import Any
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc.experimental import wrap_server_method_handler
-from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
-from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
-from glarimy.ums.find.v1 import find_service_pb2
-
-FIND_SERVICE = find_service_pb2.DESCRIPTOR.services_by_name["FindService"]
+from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
+from findsvc.entrypoints.interceptors.wrap_once import Handler, WrappingInterceptor
 
 
 class Lane(ThreadPoolExecutor):
@@ -155,7 +152,6 @@ def _method(service: ServiceDescriptor, name: str) -> str:
     return f"/{service.full_name}/{name}"
 
 
-HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"]
 CHECK = _method(HEALTH_SERVICE, "Check")
 WATCH = _method(HEALTH_SERVICE, "Watch")
 CHECK_THREADS = 2

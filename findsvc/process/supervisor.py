@@ -3,7 +3,7 @@
 Python serves one call at a time per process (the GIL); more cores need more processes.
 - The supervisor forks the children before any gRPC object exists (gRPC is not fork-safe);
   each child builds its own DB pool and server, and binds the port with SO_REUSEPORT
-  (grpc_server.server_options), so the kernel spreads connections across them.
+  (entrypoints/grpc_server.server_options), so the kernel spreads connections across them.
 - SIGTERM, SIGINT or SIGHUP is passed on to every child as SIGTERM; each drains as a lone
   server would, and the supervisor exits 0 once all have exited 0. Ctrl-C, or systemd's
   KillMode=control-group, signals the children directly too: a child takes any repeat as the
@@ -33,7 +33,7 @@ from types import FrameType
 from wsgiref.simple_server import WSGIServer
 
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings
-from findsvc.entrypoints.child_process import SharedDir, die_with_parent
+from findsvc.process.child_process import SharedDir, die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def _serve_metrics(settings: Settings) -> WSGIServer:
     # prometheus-client must first be imported after PROMETHEUS_MULTIPROC_DIR is set.
     from prometheus_client import CollectorRegistry, multiprocess
 
-    from findsvc.entrypoints.metrics import serve_metrics
+    from findsvc.telemetry.metrics import serve_metrics
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +11,12 @@ from typing import Any
 import grpc
 
 from findsvc.config import ConfigError, Settings
+from findsvc.contract import FIND_SERVICE_NAME
+from findsvc.entrypoints.file_watch import FileWatch
 
 log = logging.getLogger(__name__)
 
-PROTECTED_PREFIX = "/glarimy.ums.find.v1.FindService/"
+PROTECTED_PREFIX = f"/{FIND_SERVICE_NAME}/"
 
 # How often, at most, the tokens file is checked for a change (token rotation, no restart).
 RELOAD_CHECK_S = 1.0
@@ -34,12 +33,10 @@ class TokenFile:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._lock = threading.Lock()
-        self._stamp = self._file_stamp()
+        self._watch = FileWatch(path, every_s=RELOAD_CHECK_S)
         self._tokens = read_tokens(path)
         if not self._tokens:
             raise ConfigError("FINDSVC_AUTH_TOKENS_FILE: the file holds no tokens")
-        self._checked_at = time.monotonic()
         self._unreadable = False
 
     def accepts(self, candidate: bytes) -> bool:
@@ -49,34 +46,23 @@ class TokenFile:
             accepted |= hmac.compare_digest(token, candidate)
         return accepted
 
-    def _file_stamp(self) -> tuple[int, int, int]:
-        stat = os.stat(self._path)
-        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
     def _reload_if_changed(self) -> None:
-        now = time.monotonic()
-        if now - self._checked_at < RELOAD_CHECK_S or not self._lock.acquire(blocking=False):
-            return
         try:
-            self._checked_at = now
-            stamp = self._file_stamp()
-            if stamp != self._stamp:
-                self._stamp = stamp  # a bad file is reported once, not at every check
-                tokens = read_tokens(self._path)
-                if not tokens:
-                    # An emptied or truncated Secret must not lock every caller out.
-                    log.warning("the tokens file holds no tokens; keeping the tokens loaded before")
-                    return
-                self._tokens = tokens
-                log.info("tokens reloaded", extra={"tokens": len(self._tokens)})
+            if not self._watch.changed():  # a bad file is reported once, not at every check
+                return
+            tokens = read_tokens(self._path)
         except (OSError, UnicodeDecodeError):
             if not self._unreadable:  # once until it reads again, not at every check
                 log.warning("cannot read the tokens file; keeping the tokens loaded before")
             self._unreadable = True
-        else:
-            self._unreadable = False
-        finally:
-            self._lock.release()
+            return
+        self._unreadable = False
+        if not tokens:
+            # An emptied or truncated Secret must not lock every caller out.
+            log.warning("the tokens file holds no tokens; keeping the tokens loaded before")
+            return
+        self._tokens = tokens
+        log.info("tokens reloaded", extra={"tokens": len(self._tokens)})
 
 
 def bearer_token(metadata: Any) -> bytes | None:

@@ -1,34 +1,30 @@
-"""Metrics, access logs and tracing, built from Settings and started beside the server."""
+"""Metrics and tracing, built from Settings; /metrics served beside the server."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-import grpc
 from prometheus_client import CollectorRegistry
 
 from findsvc.config import Settings
-from findsvc.entrypoints.call_observer import CallObserver
-from findsvc.entrypoints.metrics import Metrics, serve_metrics
-from findsvc.entrypoints.tracing import tracing_interceptors
+from findsvc.telemetry.metrics import Metrics, serve_metrics
+from findsvc.telemetry.tracing import tracing_interceptors
 
 log = logging.getLogger(__name__)
 
 
 class Telemetry:
-    """Raises ConfigError when tracing is asked for but its extra is not installed."""
+    """Raises ConfigError when tracing is asked for but its extra is not installed.
+
+    The call chain (entrypoints/interceptors/chain.py) puts `tracing` and a call observer
+    on `metrics` on every call.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.metrics = Metrics(CollectorRegistry())
-        tracing, self._flush_traces = tracing_interceptors(settings.tracing)
-        # Tracing outermost, so its span covers the metered call.
-        self.interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
-            *tracing,
-            CallObserver(self.metrics, settings.access_log),
-        ]
+        self.tracing, self._flush_traces = tracing_interceptors(settings.tracing)
         self._http: WSGIServer | None = None
 
     def start(self) -> int:

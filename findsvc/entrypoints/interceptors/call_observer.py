@@ -10,13 +10,16 @@ import logging
 import string
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from findsvc.entrypoints.call_lanes import refusing_at_once
-from findsvc.entrypoints.metrics import Metrics
-from findsvc.entrypoints.wrap_once import WrappingInterceptor
+from findsvc.contract import HEALTH_SERVICE
+from findsvc.entrypoints.interceptors.call_lanes import refusing_at_once
+from findsvc.entrypoints.interceptors.wrap_once import WrappingInterceptor
+
+if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
+    from findsvc.telemetry.metrics import Metrics
 
 access_log = logging.getLogger("findsvc.access")
 
@@ -24,7 +27,7 @@ REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_CHARS = frozenset(string.ascii_letters + string.digits + "-_.:/+=")
 _REQUEST_ID_MAX = 128
 # The kubelet probes every few seconds: its calls are logged only at DEBUG.
-_QUIET_SERVICES = frozenset({"grpc.health.v1.Health"})
+_QUIET_SERVICES = frozenset({HEALTH_SERVICE.full_name})
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
 # Methods the server does not serve share one label, so callers cannot add metric series.

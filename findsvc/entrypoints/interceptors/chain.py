@@ -1,0 +1,51 @@
+"""What runs on every call, in what order: the one list of the server's interceptors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from findsvc.config import Settings
+from findsvc.contract import FIND_SERVICE_NAME
+from findsvc.entrypoints.interceptors.call_lanes import CallLanes, server_lanes
+from findsvc.entrypoints.interceptors.call_limits import CallLimits
+from findsvc.entrypoints.interceptors.call_observer import CallObserver
+from findsvc.entrypoints.interceptors.closing_gate import ClosingGate
+from findsvc.entrypoints.interceptors.token_auth import token_auth
+
+if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
+    from findsvc.telemetry.telemetry import Telemetry
+
+
+@dataclass(frozen=True)
+class CallChain:
+    """The interceptors, outermost first, and the gate the server closes at the end of a drain."""
+
+    interceptors: list[grpc.ServerInterceptor[Any, Any]]
+    closing_gate: ClosingGate
+
+
+def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallChain:
+    """Without telemetry, calls are neither traced nor counted (a server in a test)."""
+    closing_gate = ClosingGate(FIND_SERVICE_NAME)
+    observed: list[grpc.ServerInterceptor[Any, Any]] = []
+    if telemetry is not None:
+        observed = [*telemetry.tracing, CallObserver(telemetry.metrics, settings.access_log)]
+    interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
+        # A lane per kind of call, and its cap. Outermost: gRPC reads the thread pool off the
+        # outermost handler, and a call past its lane's cap is refused before anything else.
+        CallLanes(server_lanes(settings)),
+        # Tracing, then metrics and access logs: the span covers the metered call, and both
+        # see every call but those past a lane's cap, the refusals below included. An unknown
+        # method is refused here (UNIMPLEMENTED), before auth sees its name.
+        *observed,
+        # After a drain, FindService calls get UNAVAILABLE, before they cost a token check.
+        closing_gate,
+        # FindService needs a bearer token (when a tokens file is set); health stays open.
+        *token_auth(settings),
+        # Innermost, next to the servicer: a strict decode, and the caller's deadline.
+        CallLimits(),
+    ]
+    return CallChain(interceptors, closing_gate)
