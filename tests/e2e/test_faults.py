@@ -27,6 +27,7 @@ from tests.support.load import (
     wait_for,
 )
 from tests.support.mariadb import PrivateMariaDB
+from tests.support.metrics import metrics_port, scrape, value
 from tests.support.proxy import TcpProxy
 from tests.support.server import ServerProcess, healthy
 
@@ -259,6 +260,37 @@ class TestLoadShedding:
                 assert find(channel, "KrishnaMohan") == grpc.StatusCode.RESOURCE_EXHAUSTED
                 assert time.monotonic() - started < 1.0
             assert in_flight.join() == [grpc.StatusCode.OK] * 2
+        finally:
+            server.close()
+
+    def test_shed_calls_are_counted_as_resource_exhausted_but_not_timed_or_logged(
+        self, users_db: DatabaseUrl
+    ) -> None:
+        server = server_for_held_calls(
+            users_db, FINDSVC_MAX_CONCURRENCY="1", FINDSVC_ACCESS_LOG="all"
+        )
+        try:
+            with (
+                calls_held_by_a_table_lock(server, users_db, 1) as in_flight,
+                server.channel() as channel,
+            ):
+                for _ in range(3):
+                    assert find(channel, "KrishnaMohan") == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert in_flight.join() == [grpc.StatusCode.OK]
+            samples = scrape(metrics_port(server))
+            labels = {
+                "grpc_type": "unary",
+                "grpc_service": "glarimy.ums.find.v1.FindService",
+                "grpc_method": "FindUser",
+            }
+            handled = value(
+                samples, "grpc_server_handled_total", grpc_code="RESOURCE_EXHAUSTED", **labels
+            )
+            assert handled == 3
+            # Not timed (a refusal's zero latency would flatter the latency SLO), and not
+            # logged: a flood of refusals must not become a flood of log lines.
+            assert value(samples, "grpc_server_handling_seconds_count", **labels) == 1
+            assert "RESOURCE_EXHAUSTED" not in server.logs
         finally:
             server.close()
 

@@ -111,11 +111,13 @@ OVER_CAP = refusing_at_once(_over_cap)
 
 
 class CallLanes(WrappingInterceptor):
-    """`lanes` maps each served method's full name to its lane."""
+    """`lanes` maps each served method's full name to its lane; `on_refused(method)` hears of
+    each call refused past its lane's cap (metrics: the refusal never reaches the observer)."""
 
     def __init__(self, lanes: Mapping[str, Lane]) -> None:
         super().__init__()
         self._lanes = dict(lanes)
+        self.on_refused: Callable[[str], None] = lambda _method: None
 
     def intercept_service(
         self,
@@ -124,6 +126,7 @@ class CallLanes(WrappingInterceptor):
     ) -> Handler | None:
         lane = self._lanes.get(handler_call_details.method)
         if lane is not None and lane.full():
+            self.on_refused(handler_call_details.method)
             return OVER_CAP
         return super().intercept_service(continuation, handler_call_details)
 

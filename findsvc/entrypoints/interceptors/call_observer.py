@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf import descriptor_pool
 
 from findsvc.contract import HEALTH_SERVICE
 from findsvc.entrypoints.interceptors.call_lanes import refusing_at_once
@@ -94,6 +95,12 @@ class CallObserver(WrappingInterceptor):
             )
         return handler
 
+    def refused(self, method: str) -> None:
+        """A call of a served method refused before any handler ran (past its lane's cap):
+        counted, but neither timed (its zero latency would flatter the latency SLO) nor
+        logged (a flood of refusals must not become a flood of log lines)."""
+        self._instruments_for(method, _grpc_type(method)).refused()
+
     def _instruments_for(self, method: str, grpc_type: str) -> _Instruments:
         key = (method, grpc_type)
         if key not in self._instruments:
@@ -149,6 +156,10 @@ class _Instruments:
         self._started.inc()
         return time.perf_counter()
 
+    def refused(self) -> None:
+        self._started.inc()
+        self._handled[grpc.StatusCode.RESOURCE_EXHAUSTED].inc()
+
     def finish(self, context: grpc.ServicerContext, started: float, raised: bool) -> None:
         seconds = time.perf_counter() - started
         code = final_code(context, raised)
@@ -194,3 +205,16 @@ def find_request_id(metadata: Any) -> str | None:
                 return value
             return None
     return None
+
+
+def _grpc_type(method: str) -> str:
+    """go-grpc-prometheus's grpc_type of a served method, from its descriptor."""
+    service, _, name = method.lstrip("/").rpartition("/")
+    descriptor = descriptor_pool.Default().FindServiceByName(service).FindMethodByName(name)
+    streams = (descriptor.client_streaming, descriptor.server_streaming)
+    return {
+        (False, False): "unary",
+        (True, False): "client_stream",
+        (False, True): "server_stream",
+        (True, True): "bidi_stream",
+    }[streams]
