@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 from bench.__main__ import Scenario, seed, start_server
 from bench.load import run_load
 from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
-from tests.support.mariadb import PrivateMariaDB, free_port
+from devkit.mariadb import PrivateMariaDB, free_port
 
 PICTURE = ROOT / "monitoring" / "dashboard.png"
 PANELS_DIR = ROOT / "build" / "dashboard-demo"

@@ -12,10 +12,10 @@ from findsvc.client import (
     ServiceUnavailableError,
     UserNotFoundError,
 )
-from tests.e2e.conftest import KRISHNA_SINCE
+from devkit.mariadb import free_port
+from devkit.server import ServerProcess
+from tests.support.calls import KRISHNA_SINCE, findsvc
 from tests.support.certs import Pki
-from tests.support.mariadb import free_port
-from tests.support.server import ServerProcess, findsvc
 
 
 class TestFind:

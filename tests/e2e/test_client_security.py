@@ -1,5 +1,5 @@
-"""FindClient's TLS, mutual TLS and bearer-token options, and the find command's, against real
-servers."""
+"""FindClient's bearer-token option, and the find command's TLS and token options, against
+real servers (FindClient's TLS options: test_tls.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from findsvc.client import (
-    AuthenticationError,
-    FindClient,
-    ServiceUnavailableError,
-    UserRecord,
-)
-from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.certs import Pki, make_pki
+from devkit.server import ServerProcess, serving
+from findsvc.client import AuthenticationError, FindClient
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_RECORD, KRISHNA_SINCE, findsvc
+from tests.support.certs import Pki
 from tests.support.proxy import TcpProxy
-from tests.support.server import ServerProcess, findsvc
 
 TOKEN = secrets.token_urlsafe(24)
-KRISHNA = UserRecord(name="KrishnaMohan", phone=9731423166, since=KRISHNA_SINCE)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +33,9 @@ def tls_token_server(
     users_db_url: str, pki: Pki, tokens_env: dict[str, str]
 ) -> Iterator[ServerProcess]:
     """TLS, and FindService only for a bearer token it lists."""
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **pki.server_env(), **tokens_env})
-    process.wait_health(credentials=pki.credentials())
-    yield process
-    process.close()
+    env = {"FINDSVC_DB_URL": users_db_url, **pki.server_env(), **tokens_env}
+    with serving(env, credentials=pki.credentials()) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +43,8 @@ def plaintext_token_server(
     users_db_url: str, tokens_env: dict[str, str]
 ) -> Iterator[ServerProcess]:
     """No TLS, and FindService only for a bearer token it lists."""
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **tokens_env})
-    process.wait_health()
-    yield process
-    process.close()
+    with serving({"FINDSVC_DB_URL": users_db_url, **tokens_env}) as process:
+        yield process
 
 
 @contextlib.contextmanager
@@ -66,64 +57,13 @@ def wiretap(server: ServerProcess) -> Iterator[TcpProxy]:
         proxy.close()
 
 
-class TestTls:
-    def test_a_client_trusting_the_ca_finds_the_record(
-        self, tls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with FindClient(tls_server.target, root_certificates=pki.ca.read_bytes()) as client:
-            assert client.find("KrishnaMohan") == KRISHNA
-
-    def test_a_client_trusting_another_ca_raises_service_unavailable(
-        self, tls_server: ServerProcess, tmp_path: Path
-    ) -> None:
-        stranger = make_pki(tmp_path, "some other CA")
-        with (
-            FindClient(tls_server.target, root_certificates=stranger.ca.read_bytes()) as client,
-            pytest.raises(ServiceUnavailableError) as raised,
-        ):
-            client.find("KrishnaMohan")
-        assert "CERTIFICATE_VERIFY_FAILED" in raised.value.details
-
-    def test_a_client_with_only_the_system_cas_raises_service_unavailable(
-        self, tls_server: ServerProcess
-    ) -> None:
-        with (
-            FindClient(tls_server.target, tls=True) as client,
-            pytest.raises(ServiceUnavailableError) as raised,
-        ):
-            client.find("KrishnaMohan")
-        assert "CERTIFICATE_VERIFY_FAILED" in raised.value.details
-
-
-class TestMutualTls:
-    def test_a_client_with_a_certificate_from_the_ca_finds_the_record(
-        self, mtls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with FindClient(
-            mtls_server.target,
-            root_certificates=pki.ca.read_bytes(),
-            client_certificate=pki.client_cert.read_bytes(),
-            client_key=pki.client_key.read_bytes(),
-        ) as client:
-            assert client.find("KrishnaMohan") == KRISHNA
-
-    def test_a_client_without_a_certificate_is_refused_as_service_unavailable(
-        self, mtls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with (
-            FindClient(mtls_server.target, root_certificates=pki.ca.read_bytes()) as client,
-            pytest.raises(ServiceUnavailableError),
-        ):
-            client.find("KrishnaMohan")
-
-
 class TestBearerToken:
     def test_the_listed_token_finds_the_record(
         self, tls_token_server: ServerProcess, pki: Pki
     ) -> None:
         ca = pki.ca.read_bytes()
         with FindClient(tls_token_server.target, root_certificates=ca, token=TOKEN) as client:
-            assert client.find("KrishnaMohan") == KRISHNA
+            assert client.find(KRISHNA) == KRISHNA_RECORD
 
     @pytest.mark.parametrize("token", [TOKEN[:-1] + "x", None], ids=["wrong", "none"])
     def test_a_wrong_or_no_token_raises_authentication_error(
@@ -134,7 +74,7 @@ class TestBearerToken:
             FindClient(tls_token_server.target, root_certificates=ca, token=token) as client,
             pytest.raises(AuthenticationError) as raised,
         ):
-            client.find("KrishnaMohan")
+            client.find(KRISHNA)
         assert raised.value.code == grpc.StatusCode.UNAUTHENTICATED
 
     def test_over_tls_the_token_is_not_on_the_wire(
@@ -145,7 +85,7 @@ class TestBearerToken:
             wiretap(tls_token_server) as tap,
             FindClient(f"127.0.0.1:{tap.port}", root_certificates=ca, token=TOKEN) as client,
         ):
-            assert client.find("KrishnaMohan") == KRISHNA
+            assert client.find(KRISHNA) == KRISHNA_RECORD
         assert TOKEN.encode() not in tap.forwarded
 
     def test_without_tls_the_token_goes_in_clear_as_authorization_metadata(
@@ -157,7 +97,7 @@ class TestBearerToken:
             wiretap(plaintext_token_server) as tap,
             FindClient(f"127.0.0.1:{tap.port}", token=TOKEN) as client,
         ):
-            assert client.find("KrishnaMohan") == KRISHNA
+            assert client.find(KRISHNA) == KRISHNA_RECORD
         assert b"authorization" in tap.forwarded
         assert TOKEN.encode() in tap.forwarded
 
@@ -169,13 +109,13 @@ class TestFindCommand:
         token_file = tmp_path / "token"
         token_file.write_text(f"{TOKEN}\n")
         result = findsvc(
-            "find", "KrishnaMohan", "--target", tls_token_server.target,
+            "find", KRISHNA, "--target", tls_token_server.target,
             "--ca-cert", str(pki.ca), "--token-file", str(token_file),
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {
-            "name": "KrishnaMohan",
-            "phone": 9731423166,
+            "name": KRISHNA,
+            "phone": KRISHNA_PHONE,
             "since": KRISHNA_SINCE.isoformat(),
         }
 
@@ -183,7 +123,7 @@ class TestFindCommand:
         self, tls_token_server: ServerProcess, pki: Pki
     ) -> None:
         result = findsvc(
-            "find", "KrishnaMohan", "--target", tls_token_server.target, "--ca-cert", str(pki.ca)
+            "find", KRISHNA, "--target", tls_token_server.target, "--ca-cert", str(pki.ca)
         )
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.server import ServerProcess
+from tests.support.calls import KRISHNA_SINCE
+from devkit.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 JARS = "/usr/share/java/*"

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.server import ServerProcess
+from devkit.server import ServerProcess
 
 NODE_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "node"
 

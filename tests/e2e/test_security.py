@@ -1,4 +1,4 @@
-"""Who may read users: TLS, mutual TLS, bearer tokens, and a read-only database account."""
+"""Who may read users: bearer tokens, and a read-only database account (TLS: test_tls.py)."""
 
 from __future__ import annotations
 
@@ -15,129 +15,14 @@ from pathlib import Path
 import grpc
 import pymysql
 import pytest
-from grpc_health.v1 import health_pb2
 
+from devkit.server import ServerProcess, StartServer
 from findsvc.config import DatabaseUrl
 from findsvc.entrypoints.auth import RELOAD_CHECK_S
-from tests.support.certs import Pki, make_pki
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, SERVING, find, health_status
 from tests.support.db import admin_connection, url_string
-from tests.support.load import find, health_status, wait_for
+from tests.support.load import wait_for
 from tests.support.metrics import log_entries
-from tests.support.server import ServerProcess
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-PHONE = "9731423166"
-
-
-def tls_channel(server: ServerProcess, pki: Pki, client_cert: bool) -> grpc.Channel:
-    return server.channel(pki.credentials(client_cert=client_cert))
-
-
-def server_with_live_tls_files(
-    users_db_url: str, pki: Pki, tmp_path: Path
-) -> tuple[ServerProcess, Path, Path]:
-    """A TLS server reading copies of `pki`'s server files, which a test may then change."""
-    live_cert, live_key = tmp_path / "tls.crt", tmp_path / "tls.key"
-    live_cert.write_bytes(pki.server_cert.read_bytes())
-    live_key.write_bytes(pki.server_key.read_bytes())
-    server = ServerProcess(
-        {
-            "FINDSVC_DB_URL": users_db_url,
-            "FINDSVC_TLS_CERT": str(live_cert),
-            "FINDSVC_TLS_KEY": str(live_key),
-        }
-    )
-    return server, live_cert, live_key
-
-
-class TestTls:
-    def test_a_client_trusting_the_ca_finds_users(
-        self, tls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with tls_channel(tls_server, pki, client_cert=False) as channel:
-            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-
-    def test_a_plaintext_client_gets_nothing(self, tls_server: ServerProcess) -> None:
-        with tls_server.channel() as plaintext:
-            assert find(plaintext, "KrishnaMohan", timeout_s=2) != grpc.StatusCode.OK
-
-    def test_a_renewed_certificate_is_served_without_a_restart(
-        self, users_db_url: str, tmp_path: Path
-    ) -> None:
-        old, new = make_pki(tmp_path / "old"), make_pki(tmp_path / "new", "renewed CA")
-        server, live_cert, live_key = server_with_live_tls_files(users_db_url, old, tmp_path)
-        try:
-            server.wait_health(credentials=old.credentials())
-            for source, live in ((new.server_key, live_key), (new.server_cert, live_cert)):
-                staged = live.with_suffix(".new")
-                staged.write_bytes(source.read_bytes())
-                os.replace(staged, live)  # as a Secret update does: all at once
-            with tls_channel(server, new, client_cert=False) as channel:
-                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-            assert server.process.poll() is None
-        finally:
-            server.close()
-
-    def test_broken_tls_files_are_reported_once_however_many_handshakes_follow(
-        self, users_db_url: str, pki: Pki, tmp_path: Path
-    ) -> None:
-        server, live_cert, _live_key = server_with_live_tls_files(users_db_url, pki, tmp_path)
-        try:
-            server.wait_health(credentials=pki.credentials())
-            live_cert.write_text("half written\n")
-            for _ in range(5):  # a new connection each: a handshake each
-                with tls_channel(server, pki, client_cert=False) as channel:
-                    assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-            warnings = [e for e in log_entries(server) if "do not load" in e.get("message", "")]
-            assert len(warnings) == 1
-        finally:
-            server.close()
-
-    def test_unusable_tls_files_are_one_line_and_exit_code_2(
-        self, users_db_url: str, pki: Pki, tmp_path: Path
-    ) -> None:
-        garbage = tmp_path / "not-a-cert.pem"
-        garbage.write_text("hello\n")
-        server = ServerProcess(
-            {
-                "FINDSVC_DB_URL": users_db_url,
-                "FINDSVC_TLS_CERT": str(garbage),
-                "FINDSVC_TLS_KEY": str(pki.server_key),
-            }
-        )
-        try:
-            assert server.process.wait(timeout=30) == 2
-            lines = server.logs.strip().splitlines()
-            assert len(lines) == 1
-            assert "FINDSVC_TLS_CERT" in lines[0]
-        finally:
-            server.close()
-
-
-class TestMutualTls:
-    def test_a_client_with_a_certificate_from_the_ca_finds_users(
-        self, mtls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with tls_channel(mtls_server, pki, client_cert=True) as channel:
-            assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-
-    def test_a_client_without_a_certificate_is_refused(
-        self, mtls_server: ServerProcess, pki: Pki
-    ) -> None:
-        with tls_channel(mtls_server, pki, client_cert=False) as channel:
-            assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
-
-    def test_a_client_with_a_certificate_from_another_ca_is_refused(
-        self, mtls_server: ServerProcess, pki: Pki, tmp_path: Path
-    ) -> None:
-        stranger = make_pki(tmp_path, "some other CA")
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=pki.ca.read_bytes(),
-            private_key=stranger.client_key.read_bytes(),
-            certificate_chain=stranger.client_cert.read_bytes(),
-        )
-        with mtls_server.channel(credentials) as channel:
-            assert find(channel, "KrishnaMohan", timeout_s=3) == grpc.StatusCode.UNAVAILABLE
 
 
 def with_token(token: str) -> grpc.CallCredentials:
@@ -152,27 +37,16 @@ def tokens_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def token_server(users_db_url: str, tokens_file: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file)}
-    )
-    server.wait_health()  # health stays open: no token needed
-    yield server
-    server.close()
+def token_server(users_db_url: str, tokens_file: Path, start_server: StartServer) -> ServerProcess:
+    # Healthy without a token: health stays open.
+    return start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file)})
 
 
-def find_with_metadata(server: ServerProcess, metadata: tuple[tuple[str, str], ...]) -> object:
-    from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-
+def find_with_metadata(
+    server: ServerProcess, metadata: tuple[tuple[str, str], ...]
+) -> grpc.StatusCode:
     with server.channel() as channel:
-        stub = find_service_pb2_grpc.FindServiceStub(channel)
-        try:
-            stub.FindUser(
-                find_service_pb2.FindUserRequest(name="KrishnaMohan"), metadata=metadata, timeout=5
-            )
-        except grpc.RpcError as error:
-            return error.code()
-        return grpc.StatusCode.OK
+        return find(channel, KRISHNA, metadata=metadata)
 
 
 def the_token(tokens_file: Path) -> str:
@@ -254,18 +128,16 @@ class TestTokens:
             assert health_status(channel, "liveness") == SERVING
 
     def test_a_tokens_file_without_tokens_is_one_line_and_exit_code_2(
-        self, users_db_url: str, tmp_path: Path
+        self, users_db_url: str, tmp_path: Path, start_server: StartServer
     ) -> None:
         empty = tmp_path / "empty"
         empty.write_text("# nothing yet\n")
-        server = ServerProcess(
-            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(empty)}
+        server = start_server(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(empty)},
+            wait=False,
         )
-        try:
-            assert server.process.wait(timeout=30) == 2
-            assert len(server.logs.strip().splitlines()) == 1
-        finally:
-            server.close()
+        assert server.process.wait(timeout=30) == 2
+        assert len(server.logs.strip().splitlines()) == 1
 
 
 class TestReadOnlyDatabaseUser:
@@ -289,20 +161,16 @@ class TestReadOnlyDatabaseUser:
             cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))
 
     def test_the_service_works_under_the_granted_account(
-        self, account: tuple[DatabaseUrl, Path]
+        self, account: tuple[DatabaseUrl, Path], start_server: StartServer
     ) -> None:
         url, password_file = account
-        server = ServerProcess(
+        server = start_server(
             {"FINDSVC_DB_URL": url_string(url), "FINDSVC_DB_PASSWORD_FILE": str(password_file)}
         )
-        try:
-            server.wait_health()
-            with server.channel() as channel:
-                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
-                assert find(channel, "NobodyByThisName") == grpc.StatusCode.NOT_FOUND
-            assert PHONE not in server.logs
-        finally:
-            server.close()
+        with server.channel() as channel:
+            assert find(channel, KRISHNA) == grpc.StatusCode.OK
+            assert find(channel, "NobodyByThisName") == grpc.StatusCode.NOT_FOUND
+        assert str(KRISHNA_PHONE) not in server.logs
 
     def test_the_granted_account_cannot_write(self, account: tuple[DatabaseUrl, Path]) -> None:
         url, password_file = account

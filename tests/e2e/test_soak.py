@@ -7,7 +7,7 @@ import time
 import grpc
 
 from tests.support.load import THREAD_JITTER, Load, rss_kib, thread_count
-from tests.support.server import ServerProcess
+from devkit.server import ServerProcess
 
 SOAK_S = 60
 WARM_UP_S = 10

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.k8s.manifests import OVERLAYS, Obj, findsvc_container, overlay, port_number, the
-from tests.support.envoy import CONFIG, DESCRIPTOR
+from devkit.envoy import CONFIG, DESCRIPTOR
 
 every_overlay = pytest.mark.parametrize("name", OVERLAYS)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.server import ServerProcess
+from devkit.server import ServerProcess
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -10,21 +10,13 @@ from findsvc.adapters.caching import CachingRepository
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
-from tests.unit.fake_store import FakeStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import FakeClock, FakeStore
 
 
 def cache(
     store: FakeStore, ttl_s: float = 10, size: int = 100, negative_ttl_s: float = 0
-) -> tuple[CachingRepository, Clock]:
-    clock = Clock()
+) -> tuple[CachingRepository, FakeClock]:
+    clock = FakeClock()
     return CachingRepository(store, ttl_s, size, negative_ttl_s, clock, cap_s=5), clock
 
 
