@@ -8,11 +8,10 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer, serving
-from tests.support.calls import FIND_SERVICE, KRISHNA, KRISHNA_PHONE
+from tests.support.calls import FIND_SERVICE, KRISHNA, KRISHNA_PHONE, health_status
 from tests.support.calls import find as find_code
 from tests.support.metrics import log_entries, metrics_port, scrape, value
 
@@ -78,9 +77,7 @@ class TestGrpcMetrics:
 
     def test_the_kubelets_health_checks_are_counted_too(self, observed: ServerProcess) -> None:
         with observed.channel() as channel:
-            health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="liveness"), timeout=5
-            )
+            health_status(channel, "liveness", timeout_s=5)
         samples = scrape(metrics_port(observed))
         check = {"grpc_type": "unary", "grpc_service": "grpc.health.v1.Health"}
         assert value(

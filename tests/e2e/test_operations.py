@@ -10,28 +10,22 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devkit.server import ServerProcess, StartServer
-from tests.support.calls import findsvc
+from tests.support.calls import READINESS, SERVING, findsvc, health_status
 
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
 
 
 class TestHealth:
-    @pytest.mark.parametrize("name", ["", "glarimy.ums.find.v1.FindService", "liveness"])
+    @pytest.mark.parametrize("name", [*READINESS, "liveness"])
     def test_every_health_name_is_serving(self, server: ServerProcess, name: str) -> None:
         with server.channel() as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=name), timeout=5
-            )
-        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            assert health_status(channel, name, timeout_s=5) == SERVING
 
     def test_an_unknown_health_name_is_not_found(self, server: ServerProcess) -> None:
         with server.channel() as channel, pytest.raises(grpc.RpcError) as raised:
-            health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="nope"), timeout=5
-            )
+            health_status(channel, "nope", timeout_s=5)
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
 
 

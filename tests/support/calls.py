@@ -61,9 +61,11 @@ def find_user(server: ServerProcess, name: str) -> find_service_pb2.UserRecord:
         return stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=5)
 
 
-def health_status(channel: grpc.Channel, service: str) -> int:
+def health_status(channel: grpc.Channel, service: str, timeout_s: float = 2.0) -> int:
+    """Health/Check's status for `service`; grpc.RpcError when the check fails."""
     stub = health_pb2_grpc.HealthStub(channel)
-    return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2).status  # type: ignore[no-any-return]
+    request = health_pb2.HealthCheckRequest(service=service)
+    return stub.Check(request, timeout=timeout_s).status  # type: ignore[no-any-return]
 
 
 def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
