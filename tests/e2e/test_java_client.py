@@ -10,8 +10,9 @@ import pytest
 
 from tests.support.calls import KRISHNA_SINCE
 from devkit.server import ServerProcess
+from devkit import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 JARS = "/usr/share/java/*"
 
 

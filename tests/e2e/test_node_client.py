@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from devkit.server import ServerProcess
+from devkit import ROOT
 
-NODE_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "node"
+NODE_CLIENT = ROOT / "clients" / "node"
 
 
 def node_find(target: str, *names: str) -> tuple[int, Any]:

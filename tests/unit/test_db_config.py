@@ -10,8 +10,9 @@ import pytest
 
 from findsvc.adapters.mysql_tls import client_context
 from findsvc.config import ConfigError, load
+from devkit import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 MYSQL = "mysql://findsvc@db.internal/glarimy"
 
 

@@ -3,8 +3,9 @@ edited them by hand, and nobody changed the proto without running `make proto`."
 
 import runpy
 from pathlib import Path
+from devkit import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+
 COMMITTED_DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 
 
