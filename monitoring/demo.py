@@ -28,8 +28,8 @@ import matplotlib.pyplot as plt
 
 from bench.__main__ import Scenario, seed, start_server
 from bench.load import run_load
-from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
 from devkit.mariadb import PrivateMariaDB, free_port
+from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
 
 PICTURE = ROOT / "monitoring" / "dashboard.png"
 PANELS_DIR = ROOT / "build" / "dashboard-demo"

@@ -58,7 +58,6 @@ def mysql_url(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
             cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
 
 
-
 @pytest.fixture
 def start_server() -> Iterator[StartServer]:
     """`start_server(env, ...)`: a server started with devkit's `serving` (healthy unless

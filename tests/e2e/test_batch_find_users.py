@@ -7,8 +7,8 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from devkit.server import ServerProcess
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 
 def batch_find(server: ServerProcess, names: list[str]) -> find_service_pb2.BatchFindUsersResponse:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from devkit.mariadb import free_port
+from devkit.server import ServerProcess
 from findsvc.client import (
     FindClient,
     InvalidNameError,
     ServiceUnavailableError,
     UserNotFoundError,
 )
-from devkit.mariadb import free_port
-from devkit.server import ServerProcess
 from tests.support.calls import KRISHNA_SINCE, findsvc
 from tests.support.certs import Pki
 

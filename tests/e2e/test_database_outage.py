@@ -137,9 +137,7 @@ class TestDatabaseOutage:
             threads_before = thread_count(pid)
             proxy.hang()
             hung_at = time.monotonic()
-            assert find(channel, KRISHNA, timeout_s=0.5) == (
-                grpc.StatusCode.DEADLINE_EXCEEDED
-            )
+            assert find(channel, KRISHNA, timeout_s=0.5) == (grpc.StatusCode.DEADLINE_EXCEEDED)
             assert time.monotonic() - hung_at < 1.0
             wait_for(lambda: readiness_is(proxied_server, NOT_SERVING), 10)
             time.sleep(2)

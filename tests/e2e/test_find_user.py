@@ -82,7 +82,10 @@ class TestDatabaseDown:
     def test_an_unreachable_database_is_unavailable_fast(self, start_server: StartServer) -> None:
         from devkit.mariadb import free_port
 
-        down = start_server({"FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy"}, service="liveness")
+        down = start_server(
+            {"FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy"},
+            service="liveness",
+        )
         started = time.monotonic()
         error = status_of(down, KRISHNA)
         assert error.code() == grpc.StatusCode.UNAVAILABLE

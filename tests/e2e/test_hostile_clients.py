@@ -121,7 +121,9 @@ class TestIdleReflectionStreams:
 
 
 class TestProbesDuringAFindUserFlood:
-    def test_no_liveness_check_fails_while_find_user_is_shed(self, users_db_url: str, start_server: StartServer) -> None:
+    def test_no_liveness_check_fails_while_find_user_is_shed(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
         server = start_server(
             {
                 "FINDSVC_DB_URL": users_db_url,

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.calls import KRISHNA_SINCE
-from devkit.server import ServerProcess
 from devkit import ROOT
-
+from devkit.server import ServerProcess
+from tests.support.calls import KRISHNA_SINCE
 
 JARS = "/usr/share/java/*"
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
-from devkit.server import ServerProcess
 from devkit import ROOT
+from devkit.server import ServerProcess
 
 NODE_CLIENT = ROOT / "clients" / "node"
 

@@ -131,7 +131,9 @@ class TestAccessLogs:
         assert calls
         assert all("request_id" not in e or e["request_id"].startswith("req-") for e in calls)
 
-    def test_by_default_only_calls_not_ending_ok_are_logged(self, users_db_url: str, start_server: StartServer) -> None:
+    def test_by_default_only_calls_not_ending_ok_are_logged(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
         quiet = start_server({"FINDSVC_DB_URL": users_db_url})
         assert find(quiet, KRISHNA, request_id="req-ok") == grpc.StatusCode.OK
         find(quiet, "NobodyByThisName", request_id="req-missing")

@@ -59,7 +59,9 @@ class TestGrpcurl:
         assert record["phone"] == "9731423166"  # int64 is a string in proto3 JSON
         assert record["since"] == "2018-03-14T09:30:00Z"
 
-    def test_reflection_can_be_turned_off(self, users_db_url: str, start_server: StartServer) -> None:
+    def test_reflection_can_be_turned_off(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
         quiet = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_REFLECTION": "0"})
         listed = subprocess.run(
             [GRPCURL, "-plaintext", quiet.target, "list"], capture_output=True, text=True
@@ -84,7 +86,9 @@ class TestCli:
 
 
 class TestLifecycle:
-    def test_sigterm_stops_the_server_with_exit_code_0(self, users_db_url: str, start_server: StartServer) -> None:
+    def test_sigterm_stops_the_server_with_exit_code_0(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
         process = start_server({"FINDSVC_DB_URL": users_db_url})
         assert process.terminate() == 0
 
@@ -99,21 +103,29 @@ class TestLifecycle:
             ({"FINDSVC_KEEPALIVE_TIME_S": "3000000"}, "FINDSVC_KEEPALIVE_TIME_S"),
         ],
     )
-    def test_bad_config_is_one_line_and_exit_code_2(self, env: dict[str, str], named: str, start_server: StartServer) -> None:
+    def test_bad_config_is_one_line_and_exit_code_2(
+        self, env: dict[str, str], named: str, start_server: StartServer
+    ) -> None:
         bad = start_server(env, wait=False)
         assert bad.process.wait(timeout=30) == 2
         lines = bad.logs.strip().splitlines()
         assert len(lines) == 1
         assert named in lines[0]
 
-    def test_a_taken_port_is_one_line_and_exit_code_2(self, server: ServerProcess, start_server: StartServer) -> None:
-        clash = start_server({"FINDSVC_PORT": str(server.port), "FINDSVC_DB_URL": "sqlite:///x"}, wait=False)
+    def test_a_taken_port_is_one_line_and_exit_code_2(
+        self, server: ServerProcess, start_server: StartServer
+    ) -> None:
+        clash = start_server(
+            {"FINDSVC_PORT": str(server.port), "FINDSVC_DB_URL": "sqlite:///x"}, wait=False
+        )
         assert clash.process.wait(timeout=30) == 2
         assert "Traceback" not in clash.logs
 
 
 class TestEmbeddedDefault:
-    def test_the_demo_set_is_served_from_sqlite(self, tmp_path: Path, start_server: StartServer) -> None:
+    def test_the_demo_set_is_served_from_sqlite(
+        self, tmp_path: Path, start_server: StartServer
+    ) -> None:
         url = f"sqlite:///{tmp_path / 'demo.db'}"
         seeded = findsvc("db", "seed", "--demo", "--db-url", url)
         assert seeded.returncode == 0, seeded.stderr

@@ -47,7 +47,9 @@ class TestTwoProcesses:
         assert server.terminate() == 0
         assert all(not Path(f"/proc/{child}").exists() for child in children)
 
-    def test_a_shared_port_of_0_is_a_config_error(self, users_db_url: str, start_server: StartServer) -> None:
+    def test_a_shared_port_of_0_is_a_config_error(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
         server = start_server(
             {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_PORT": "0"},
             wait=False,

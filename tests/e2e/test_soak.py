@@ -6,8 +6,8 @@ import time
 
 import grpc
 
-from tests.support.load import THREAD_JITTER, Load, rss_kib, thread_count
 from devkit.server import ServerProcess
+from tests.support.load import THREAD_JITTER, Load, rss_kib, thread_count
 
 SOAK_S = 60
 WARM_UP_S = 10

@@ -43,7 +43,9 @@ def tokens_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def token_server(users_db_url: str, tokens_file: Path, start_server: StartServer) -> ServerProcess:
     # Healthy without a token: health stays open.
-    return start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file)})
+    return start_server(
+        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file)}
+    )
 
 
 def find_with_metadata(

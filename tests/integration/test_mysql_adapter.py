@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.mariadb import free_port
 from findsvc import bootstrap
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
@@ -17,8 +18,6 @@ from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import admin_connection, create_database, insert_user
-from devkit.mariadb import free_port
-
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import functools
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import yaml
+
 from devkit import ROOT
 
 K8S_DIR = ROOT / "k8s"

@@ -48,7 +48,9 @@ def find(
     """FindUser's status code (OK when found)."""
     stub = find_service_pb2_grpc.FindServiceStub(channel)
     try:
-        stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=timeout_s, metadata=metadata)
+        stub.FindUser(
+            find_service_pb2.FindUserRequest(name=name), timeout=timeout_s, metadata=metadata
+        )
     except grpc.RpcError as error:
         return error.code()  # type: ignore[no-any-return]
     return grpc.StatusCode.OK

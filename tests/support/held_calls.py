@@ -14,6 +14,7 @@ from tests.support.calls import KRISHNA, find
 from tests.support.db import admin_connection, url_string
 from tests.support.load import wait_for
 
+
 def held_calls_env(url: DatabaseUrl, **settings: str) -> dict[str, str]:
     """A server whose calls may wait on a lock: a DB cap past the test, and no readiness
     check of its own to wait on the lock too."""

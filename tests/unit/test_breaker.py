@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
+from findsvc.domain.model import Name, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from tests.unit.fakes import KRISHNA, FailingStore, FakeClock
+
 
 @pytest.fixture
 def clock() -> FakeClock:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
 from findsvc.adapters.coalescing import CoalescingRepository
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from tests.unit.fakes import BudgetRecordingStore, FakeStore
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit import ROOT
 from findsvc.adapters.mysql_tls import client_context
 from findsvc.config import ConfigError, load
-from devkit import ROOT
-
 
 MYSQL = "mysql://findsvc@db.internal/glarimy"
 

@@ -3,8 +3,8 @@ edited them by hand, and nobody changed the proto without running `make proto`."
 
 import runpy
 from pathlib import Path
-from devkit import ROOT
 
+from devkit import ROOT
 
 COMMITTED_DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 
