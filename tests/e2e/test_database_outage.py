@@ -11,20 +11,17 @@ from dataclasses import dataclass, replace
 import grpc
 import pytest
 
-from devkit.mariadb import PrivateMariaDB
 from devkit.server import ServerProcess, StartServer
-from findsvc.config import DatabaseUrl, parse_database_url
+from findsvc.config import DatabaseUrl
 from tests.support.calls import (
     KRISHNA,
-    KRISHNA_PHONE,
-    KRISHNA_SINCE,
     NOT_SERVING,
     SERVING,
     find,
     health_status,
     readiness_is,
 )
-from tests.support.db import admin_connection, create_database, insert_user, url_string
+from tests.support.db import admin_connection, private_users_db, url_string
 from tests.support.load import THREAD_JITTER, HealthWatch, Load, thread_count, wait_for
 from tests.support.proxy import TcpProxy
 
@@ -72,15 +69,8 @@ def stoppable_db(users_db: DatabaseUrl, proxy: TcpProxy) -> Iterator[StoppableDa
         url = replace(users_db, host="127.0.0.1", port=proxy.port)
         yield StoppableDatabase(url, proxy.down, proxy.up)
         return
-    mariadb = PrivateMariaDB()
-    mariadb.start()
-    try:
-        url = replace(parse_database_url(mariadb.url), database="glarimy")
-        create_database(url)
-        insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
+    with private_users_db() as (mariadb, url):
         yield StoppableDatabase(url, mariadb.stop, mariadb.start)
-    finally:
-        mariadb.destroy()
 
 
 class TestDatabaseOutage:

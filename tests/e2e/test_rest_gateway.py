@@ -9,17 +9,16 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from devkit.envoy import EnvoyProcess
-from devkit.mariadb import PrivateMariaDB, free_port
+from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer, serving
-from findsvc.config import DatabaseUrl, parse_database_url
+from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
-from tests.support.db import create_database, insert_user, url_string
+from tests.support.db import insert_user, private_users_db, url_string
 
 # The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
 KRISHNA_JSON = {
@@ -165,22 +164,16 @@ class TestDatabaseDown:
     def test_a_stopped_database_is_503_with_a_status_body(
         self, tmp_path: Path, start_server: StartServer
     ) -> None:
-        mariadb = PrivateMariaDB()
-        mariadb.start()
-        try:
-            url = replace(parse_database_url(mariadb.url), database="glarimy")
-            create_database(url)
-            insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-            with ready_envoy(start_server({"FINDSVC_DB_URL": url_string(url)})) as envoy:
+        with private_users_db() as (mariadb, url):
+            server = start_server({"FINDSVC_DB_URL": url_string(url)})
+            with ready_envoy(server) as envoy:
                 assert envoy.request("GET", "/user/KrishnaMohan").status == 200
                 mariadb.stop()
                 reply = envoy.request("GET", "/user/KrishnaMohan")
-            assert reply.status == 503
-            body = reply.json()
-            assert body["code"] == 14
-            assert "mysql" not in body["message"].lower()  # no driver text
-        finally:
-            mariadb.destroy()
+        assert reply.status == 503
+        body = reply.json()
+        assert body["code"] == 14
+        assert "mysql" not in body["message"].lower()  # no driver text
 
 
 class TestEnvoyThatCannotStart:

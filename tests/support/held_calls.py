@@ -11,7 +11,7 @@ import grpc
 from devkit.server import ServerProcess
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, find
-from tests.support.db import admin_connection, url_string
+from tests.support.db import admin_connection, table_locked, url_string
 from tests.support.load import wait_for
 
 
@@ -54,13 +54,11 @@ def calls_held_by_a_table_lock(
     server: ServerProcess, url: DatabaseUrl, count: int
 ) -> Iterator[CallsInFlight]:
     """`count` FindUser calls, all waiting on `LOCK TABLES ums_users WRITE` until the block ends."""
-    with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
-        cursor.execute("LOCK TABLES ums_users WRITE")
+    with table_locked(url):
         in_flight = CallsInFlight(server.target)
         in_flight.start(count)
         wait_for(lambda: finds_waiting_on_the_lock(url) == count, 10)
         yield in_flight
-    # Closing the connection ended the lock.
 
 
 def finds_waiting_on_the_lock(url: DatabaseUrl) -> int:
