@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.calls import violated_fields
 
 
 def batch_find(server: ServerProcess, names: list[str]) -> find_service_pb2.BatchFindUsersResponse:
@@ -21,14 +20,6 @@ def error_of(server: ServerProcess, names: list[str]) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
         batch_find(server, names)
     return raised.value
-
-
-def violated_fields(error: grpc.RpcError) -> list[str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    bad_request = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(bad_request)
-    return [violation.field for violation in bad_request.field_violations]
 
 
 class TestBatchFound:

@@ -16,15 +16,8 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
-from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
-from tests.support.db import admin_connection, create_database, insert_user
-
-
-@pytest.fixture
-def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
-    create_database(mysql_url)
-    insert_user(mysql_url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-    return mysql_url
+from tests.support.calls import KRISHNA_PHONE
+from tests.support.db import admin_connection, create_database
 
 
 @pytest.fixture

@@ -49,13 +49,6 @@ def store(url: DatabaseUrl, **env: str) -> BreakerRepository[MySqlUserRepository
     return built
 
 
-@pytest.fixture
-def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
-    create_database(mysql_url)
-    insert_user(mysql_url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-    return mysql_url
-
-
 class TestConnectionsTheServerClosed:
     @pytest.fixture
     def full_pool(self, seeded: DatabaseUrl) -> Iterator[BreakerRepository[MySqlUserRepository]]:

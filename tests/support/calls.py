@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 import grpc
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 
 from devkit.server import NOT_SERVING, SERVING, ServerProcess
 from findsvc.adapters.demo import DEMO_USERS
@@ -29,6 +31,7 @@ __all__ = [
     "findsvc",
     "health_status",
     "readiness_is",
+    "violated_fields",
 ]
 
 # The demo seed's first user: the e2e database holds it too.
@@ -86,3 +89,12 @@ def readiness_is(server: ServerProcess, status: int) -> bool:
     """Both readiness names at `status`."""
     with server.channel() as channel:
         return all(health_status(channel, name) == status for name in READINESS)
+
+
+def violated_fields(error: grpc.RpcError) -> list[str]:
+    """The fields an INVALID_ARGUMENT's google.rpc.BadRequest detail names."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad_request)
+    return [violation.field for violation in bad_request.field_violations]
