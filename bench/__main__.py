@@ -27,12 +27,12 @@ from pathlib import Path
 
 import grpc
 import pymysql
-from tests.support.mariadb import PrivateMariaDB, free_port
 
 from bench import db_path, rest
 from bench.load import Sample, run_load
 from findsvc.config import Settings
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.mariadb import PrivateMariaDB, free_port
 
 HERE = Path(__file__).resolve().parent
 HOT_SET = 1000

@@ -32,12 +32,12 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from tests.support.mariadb import PrivateMariaDB
 
 from bench.__main__ import cpu_seconds, machine, scenarios, seed, start_server
 from bench.open_loop import OpenLoop
 from bench.overload_report import plot, table, targets
 from glarimy.ums.find.v1.find_service_pb2 import FindUserRequest
+from tests.support.mariadb import PrivateMariaDB
 
 HERE = Path(__file__).resolve().parent
 DEADLINE_S = 0.25

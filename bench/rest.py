@@ -19,10 +19,10 @@ import time
 import urllib.parse
 
 import aiohttp
-from tests.support.envoy import EnvoyProcess
-from tests.support.server import ServerProcess
 
 from bench.load import Sample, Tally, run_load
+from tests.support.envoy import EnvoyProcess
+from tests.support.server import ServerProcess
 
 KEY = "rest"
 
