@@ -7,7 +7,7 @@ import pytest
 
 from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.support.calls import violated_fields
+from tests.support.calls import KRISHNA_PHONE, violated_fields
 
 
 def batch_find(server: ServerProcess, names: list[str]) -> find_service_pb2.BatchFindUsersResponse:
@@ -29,7 +29,7 @@ class TestBatchFound:
         names = ["NobodyAtAll1", " krishnamohan ", "NobodyAtAll2", "KrishnaMohan"]
         reply = batch_find(server, names)
         assert [user.name for user in reply.users] == ["KrishnaMohan", "KrishnaMohan"]
-        assert reply.users[0].phone == 9731423166
+        assert reply.users[0].phone == KRISHNA_PHONE
         assert list(reply.not_found_names) == ["NobodyAtAll1", "NobodyAtAll2"]
 
     def test_no_names_is_an_empty_reply(self, server: ServerProcess) -> None:

@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from devkit.server import ServerProcess, StartServer
-from tests.support.calls import READINESS, SERVING, findsvc, health_status
+from tests.support.calls import KRISHNA_PHONE, READINESS, SERVING, findsvc, health_status
 
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
 
@@ -75,7 +75,7 @@ class TestCli:
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {
             "name": "KrishnaMohan",
-            "phone": 9731423166,
+            "phone": KRISHNA_PHONE,
             "since": "2018-03-14T09:30:00+00:00",
         }
 
@@ -131,4 +131,4 @@ class TestEmbeddedDefault:
         assert seeded.returncode == 0, seeded.stderr
         demo = start_server({"FINDSVC_DB_URL": url})
         result = findsvc("find", "KrishnaMohan", "--target", demo.target)
-        assert json.loads(result.stdout)["phone"] == 9731423166
+        assert json.loads(result.stdout)["phone"] == KRISHNA_PHONE

@@ -10,6 +10,7 @@ from findsvc.adapters.caching import CachingRepository
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from tests.support.calls import KRISHNA_PHONE
 from tests.unit.fakes import FakeClock, FakeStore
 
 
@@ -25,7 +26,7 @@ class TestFoundUsers:
         store = FakeStore("KrishnaMohan")
         repo, _ = cache(store)
         repo.get(Name("KrishnaMohan"))
-        assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         assert store.singles == ["KrishnaMohan"]
         assert (repo.stats.hits, repo.stats.misses) == (1, 1)
 
