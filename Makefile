@@ -39,7 +39,7 @@ rest: proto
 	@echo
 	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve & server=$$!; \
 	trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
-	$(BIN)/python -m tests.support.envoy --upstream-port 50051 --port 8080
+	$(BIN)/python -m devkit.envoy --upstream-port 50051 --port 8080
 
 proto: $(STAMP)
 	$(BIN)/python protos/generate.py

@@ -18,8 +18,8 @@ from dbutils.pooled_db import PooledDB
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
+from devkit.mariadb import PrivateMariaDB
 from findsvc.adapters.pool import ConnectionPool
-from tests.support.mariadb import PrivateMariaDB
 
 FIND = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
 ROUNDS = 5

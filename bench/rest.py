@@ -21,8 +21,8 @@ import aiohttp
 
 from bench.host import cpu_seconds
 from bench.load import Sample, Tally, run_load
-from tests.support.envoy import EnvoyProcess
-from tests.support.server import ServerProcess
+from devkit.envoy import EnvoyProcess
+from devkit.server import ServerProcess
 
 KEY = "rest"
 

@@ -19,8 +19,8 @@ import grpc
 import pymysql
 
 from bench.scenarios import Scenario
+from devkit.mariadb import PrivateMariaDB, free_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.support.mariadb import PrivateMariaDB, free_port
 
 SCHEMA = Path(__file__).resolve().parent.parent / "findsvc" / "adapters" / "schema.sql"
 USER_NAME = "BenchUser{:06d}"  # the seeded users: BenchUser000000, BenchUser000001...

@@ -29,8 +29,8 @@ import matplotlib.pyplot as plt
 from bench.load import run_load
 from bench.scenarios import Scenario
 from bench.servers import seed, start_server
+from devkit.mariadb import PrivateMariaDB, free_port
 from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
-from tests.support.mariadb import PrivateMariaDB, free_port
 
 PICTURE = ROOT / "monitoring" / "dashboard.png"
 PANELS_DIR = ROOT / "build" / "dashboard-demo"

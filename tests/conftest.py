@@ -1,19 +1,22 @@
-"""Fixtures shared by every layer: a real MySQL for integration and e2e tests."""
+"""Fixtures shared by every layer: a real MySQL for integration and e2e tests, and the one
+way a test starts a `findsvc serve`."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from devkit.mariadb import PrivateMariaDB
+from devkit.server import StartServer, serving
 from findsvc.config import DatabaseUrl, parse_database_url
 from tests.support.certs import make_pki
 from tests.support.db import admin_connection
-from tests.support.mariadb import PrivateMariaDB
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +56,11 @@ def mysql_url(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     finally:
         with admin_connection(url) as conn, conn.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
+
+
+@pytest.fixture
+def start_server() -> Iterator[StartServer]:
+    """`start_server(env, ...)`: a server started with devkit's `serving` (healthy unless
+    wait=False), killed when the test ends, or at once when it never turns healthy."""
+    with ExitStack() as started:
+        yield lambda env, *args, **options: started.enter_context(serving(env, *args, **options))

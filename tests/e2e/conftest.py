@@ -1,18 +1,18 @@
+"""The e2e tests' database and the servers most of them share, one per module."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
+from devkit.server import ServerProcess, serving
 from findsvc.config import DatabaseUrl
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.certs import Pki, make_pki
 from tests.support.db import admin_connection, create_database, insert_user, url_string
-from tests.support.server import ServerProcess
-
-KRISHNA_SINCE = datetime(2018, 3, 14, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def users_db(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     """The AddService's table with a known user and a corrupt row."""
     url = replace(mysql_server_url, database=f"findsvc_e2e_{uuid.uuid4().hex[:12]}")
     create_database(url)
-    insert_user(url, "KrishnaMohan", 9731423166, KRISHNA_SINCE)
+    insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
     insert_user(url, "BrokenPhone1", 12345, KRISHNA_SINCE)
     yield url
     with admin_connection(url) as conn, conn.cursor() as cursor:
@@ -28,16 +28,14 @@ def users_db(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
 
 
 @pytest.fixture(scope="module")
-def server(users_db: DatabaseUrl) -> Iterator[ServerProcess]:
-    process = ServerProcess({"FINDSVC_DB_URL": url_string(users_db)})
-    process.wait_health()
-    yield process
-    process.close()
+def users_db_url(users_db: DatabaseUrl) -> str:
+    return url_string(users_db)
 
 
 @pytest.fixture(scope="module")
-def users_db_url(users_db: DatabaseUrl) -> str:
-    return url_string(users_db)
+def server(users_db_url: str) -> Iterator[ServerProcess]:
+    with serving({"FINDSVC_DB_URL": users_db_url}) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +46,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="module")
 def tls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
     """Serves TLS only, with a certificate from `pki`'s CA."""
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **pki.server_env()})
-    process.wait_health(credentials=pki.credentials())
-    yield process
-    process.close()
+    env = {"FINDSVC_DB_URL": users_db_url, **pki.server_env()}
+    with serving(env, credentials=pki.credentials()) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
     """Serves mutual TLS only: clients show a certificate from `pki`'s CA."""
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, **pki.server_env(mutual=True)})
-    process.wait_health(credentials=pki.credentials(client_cert=True))
-    yield process
-    process.close()
+    env = {"FINDSVC_DB_URL": users_db_url, **pki.server_env(mutual=True)}
+    with serving(env, credentials=pki.credentials(client_cert=True)) as process:
+        yield process

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.support.server import ServerProcess
+from tests.support.calls import KRISHNA_PHONE, violated_fields
 
 
 def batch_find(server: ServerProcess, names: list[str]) -> find_service_pb2.BatchFindUsersResponse:
@@ -23,14 +22,6 @@ def error_of(server: ServerProcess, names: list[str]) -> grpc.RpcError:
     return raised.value
 
 
-def violated_fields(error: grpc.RpcError) -> list[str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    bad_request = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(bad_request)
-    return [violation.field for violation in bad_request.field_violations]
-
-
 class TestBatchFound:
     def test_users_come_in_request_order_and_unknown_names_are_listed(
         self, server: ServerProcess
@@ -38,7 +29,7 @@ class TestBatchFound:
         names = ["NobodyAtAll1", " krishnamohan ", "NobodyAtAll2", "KrishnaMohan"]
         reply = batch_find(server, names)
         assert [user.name for user in reply.users] == ["KrishnaMohan", "KrishnaMohan"]
-        assert reply.users[0].phone == 9731423166
+        assert reply.users[0].phone == KRISHNA_PHONE
         assert list(reply.not_found_names) == ["NobodyAtAll1", "NobodyAtAll2"]
 
     def test_no_names_is_an_empty_reply(self, server: ServerProcess) -> None:

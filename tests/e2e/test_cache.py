@@ -7,26 +7,17 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
+from devkit.server import ServerProcess, serving
 from findsvc.config import DatabaseUrl
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.calls import KRISHNA, KRISHNA_SINCE, find_user
 from tests.support.db import admin_connection, insert_user
 from tests.support.metrics import metrics_port, scrape, value
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def cached_server(users_db_url: str) -> Iterator[ServerProcess]:
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_CACHE_TTL_S": "600"})
-    process.wait_health()
-    yield process
-    process.close()
-
-
-def find(server: ServerProcess, name: str) -> find_service_pb2.UserRecord:
-    with server.channel() as channel:
-        stub = find_service_pb2_grpc.FindServiceStub(channel)
-        return stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=5)
+    with serving({"FINDSVC_DB_URL": users_db_url, "FINDSVC_CACHE_TTL_S": "600"}) as process:
+        yield process
 
 
 class TestCacheOn:
@@ -34,27 +25,27 @@ class TestCacheOn:
         self, cached_server: ServerProcess, users_db: DatabaseUrl
     ) -> None:
         insert_user(users_db, "CachedUser01", 9000000002, KRISHNA_SINCE)
-        assert find(cached_server, "CachedUser01").phone == 9000000002
+        assert find_user(cached_server, "CachedUser01").phone == 9000000002
         with admin_connection(users_db, users_db.database) as conn, conn.cursor() as cursor:
             cursor.execute("DELETE FROM ums_users WHERE name = %s", ("CachedUser01",))
-        assert find(cached_server, "CachedUser01").phone == 9000000002
+        assert find_user(cached_server, "CachedUser01").phone == 9000000002
 
     def test_not_found_is_not_cached_by_default(
         self, cached_server: ServerProcess, users_db: DatabaseUrl
     ) -> None:
         with pytest.raises(grpc.RpcError) as raised:
-            find(cached_server, "AddedLater01")
+            find_user(cached_server, "AddedLater01")
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
         insert_user(users_db, "AddedLater01", 9000000003, KRISHNA_SINCE)
-        assert find(cached_server, "AddedLater01").phone == 9000000003
+        assert find_user(cached_server, "AddedLater01").phone == 9000000003
 
 
 class TestCacheMetrics:
     def test_hits_and_misses_are_published(self, cached_server: ServerProcess) -> None:
         port = metrics_port(cached_server)
         before = scrape(port)
-        find(cached_server, "KrishnaMohan")
-        find(cached_server, "KrishnaMohan")
+        find_user(cached_server, KRISHNA)
+        find_user(cached_server, KRISHNA)
         after = scrape(port)
         lookups = "findsvc_cache_lookups_total"
         hits = value(after, lookups, result="hits") - value(before, lookups, result="hits")

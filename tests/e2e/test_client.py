@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from devkit.mariadb import free_port
+from devkit.server import ServerProcess
 from findsvc.client import (
     FindClient,
     InvalidNameError,
     ServiceUnavailableError,
     UserNotFoundError,
 )
-from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.calls import KRISHNA_PHONE, KRISHNA_SINCE, findsvc
 from tests.support.certs import Pki
-from tests.support.mariadb import free_port
-from tests.support.server import ServerProcess, findsvc
 
 
 class TestFind:
@@ -24,13 +24,13 @@ class TestFind:
             record = client.find("KrishnaMohan")
         assert (record.name, record.phone, record.since) == (
             "KrishnaMohan",
-            9731423166,
+            KRISHNA_PHONE,
             KRISHNA_SINCE,
         )
 
     def test_a_headless_service_style_dns_target_works(self, server: ServerProcess) -> None:
         with FindClient(f"dns:///{server.target}") as client:
-            assert client.find("KrishnaMohan").phone == 9731423166
+            assert client.find("KrishnaMohan").phone == KRISHNA_PHONE
 
     def test_an_unknown_name_raises_user_not_found(self, server: ServerProcess) -> None:
         with FindClient(server.target) as client, pytest.raises(UserNotFoundError):

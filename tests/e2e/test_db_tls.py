@@ -11,13 +11,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2
 
+from devkit.server import ServerProcess, StartServer
 from findsvc.client import FindClient, FindError
 from findsvc.config import DatabaseUrl
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, NOT_SERVING, findsvc
 from tests.support.certs import make_pki
 from tests.support.db import admin_connection, url_string
-from tests.support.server import ServerProcess, findsvc
 
 Start = Callable[[dict[str, str]], ServerProcess]
 CERTIFICATE_FAILED = "TLS certificate verification failed"
@@ -37,17 +37,11 @@ def tls_only_account(users_db: DatabaseUrl) -> Iterator[DatabaseUrl]:
 
 
 @pytest.fixture
-def start(tls_only_account: DatabaseUrl) -> Iterator[Start]:
-    servers: list[ServerProcess] = []
-
-    def started(env: dict[str, str]) -> ServerProcess:
-        server = ServerProcess({"FINDSVC_DB_URL": url_string(tls_only_account), **env})
-        servers.append(server)
-        return server
-
-    yield started
-    for server in servers:
-        server.close()
+def start(tls_only_account: DatabaseUrl, start_server: StartServer) -> Start:
+    """Servers on the TLS-only account, started but not waited for: each test waits for what
+    it expects."""
+    url = url_string(tls_only_account)
+    return lambda env: start_server({"FINDSVC_DB_URL": url, **env}, wait=False)
 
 
 def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> None:
@@ -60,7 +54,7 @@ def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> Non
 def find_code(server: ServerProcess) -> grpc.StatusCode:
     with FindClient(server.target, deadline_s=5) as client:
         try:
-            client.find("KrishnaMohan")
+            client.find(KRISHNA)
         except FindError as error:
             return error.code
     return grpc.StatusCode.OK
@@ -75,7 +69,7 @@ class TestTlsToMySql:
         )
         server.wait_health()
         with FindClient(server.target, deadline_s=5) as client:
-            assert client.find("KrishnaMohan").phone == 9731423166
+            assert client.find(KRISHNA).phone == KRISHNA_PHONE
 
     def test_a_wrong_ca_is_unavailable_and_not_ready_with_one_line_saying_why(
         self, start: Start, tmp_path: Path
@@ -83,7 +77,7 @@ class TestTlsToMySql:
         other_ca = make_pki(tmp_path, "some other CA").ca
         server = start({"FINDSVC_DB_TLS": "verify-identity", "FINDSVC_DB_TLS_CA": str(other_ca)})
         wait_for_log(server, CERTIFICATE_FAILED)
-        server.wait_health(status=health_pb2.HealthCheckResponse.NOT_SERVING)
+        server.wait_health(status=NOT_SERVING)
         assert find_code(server) == grpc.StatusCode.UNAVAILABLE
         time.sleep(1.5)  # three more readiness checks fail the same way
         assert server.logs.count(CERTIFICATE_FAILED) == 1

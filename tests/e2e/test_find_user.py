@@ -6,44 +6,35 @@ import time
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from devkit.server import ServerProcess, StartServer
 from findsvc.config import DatabaseUrl
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.e2e.conftest import KRISHNA_SINCE
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, find_user, violated_fields
 from tests.support.db import insert_user
-from tests.support.server import ServerProcess
-
-
-def find(server: ServerProcess, name: str) -> find_service_pb2.UserRecord:
-    with server.channel() as channel:
-        stub = find_service_pb2_grpc.FindServiceStub(channel)
-        return stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=5)
 
 
 def status_of(server: ServerProcess, name: str) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
-        find(server, name)
+        find_user(server, name)
     return raised.value
 
 
 class TestFound:
     def test_a_known_user_is_returned_with_every_field(self, server: ServerProcess) -> None:
-        record = find(server, "KrishnaMohan")
+        record = find_user(server, KRISHNA)
         assert record.name == "KrishnaMohan"
-        assert record.phone == 9731423166
+        assert record.phone == KRISHNA_PHONE
         assert record.since.ToDatetime().replace(tzinfo=KRISHNA_SINCE.tzinfo) == KRISHNA_SINCE
 
     def test_surrounding_whitespace_is_ignored(self, server: ServerProcess) -> None:
-        assert find(server, "  KrishnaMohan\n").name == "KrishnaMohan"
+        assert find_user(server, "  KrishnaMohan\n").name == "KrishnaMohan"
 
     def test_a_user_the_addservice_just_committed_is_found_by_the_next_call(
         self, server: ServerProcess, users_db: DatabaseUrl
     ) -> None:
         assert status_of(server, "JustAddedUser").code() == grpc.StatusCode.NOT_FOUND
         insert_user(users_db, "JustAddedUser", 9000000001, KRISHNA_SINCE)
-        assert find(server, "JustAddedUser").phone == 9000000001
+        assert find_user(server, "JustAddedUser").phone == 9000000001
 
 
 class TestErrors:
@@ -57,11 +48,7 @@ class TestErrors:
     ) -> None:
         error = status_of(server, name)
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-        status = rpc_status.from_call(error)  # type: ignore[arg-type]
-        assert status is not None
-        bad_request = error_details_pb2.BadRequest()
-        assert status.details[0].Unpack(bad_request)
-        assert [v.field for v in bad_request.field_violations] == ["name"]
+        assert violated_fields(error) == ["name"]
 
     def test_a_corrupt_row_is_data_loss_and_the_server_keeps_serving(
         self, server: ServerProcess
@@ -69,7 +56,7 @@ class TestErrors:
         error = status_of(server, "BrokenPhone1")
         assert error.code() == grpc.StatusCode.DATA_LOSS
         assert "12345" not in (error.details() or "")
-        assert find(server, "KrishnaMohan").phone == 9731423166
+        assert find_user(server, KRISHNA).phone == KRISHNA_PHONE
         time.sleep(0.2)  # let the log line land
         assert "BrokenPhone1" in server.logs
         assert "12345" not in server.logs
@@ -77,7 +64,7 @@ class TestErrors:
     def test_no_log_line_carries_a_phone_number_sql_or_a_traceback(
         self, server: ServerProcess
     ) -> None:
-        find(server, "KrishnaMohan")
+        find_user(server, KRISHNA)
         status_of(server, "BrokenPhone1")
         logs = server.logs
         assert "9731423166" not in logs
@@ -86,16 +73,15 @@ class TestErrors:
 
 
 class TestDatabaseDown:
-    def test_an_unreachable_database_is_unavailable_fast(self) -> None:
-        from tests.support.mariadb import free_port
+    def test_an_unreachable_database_is_unavailable_fast(self, start_server: StartServer) -> None:
+        from devkit.mariadb import free_port
 
-        down = ServerProcess({"FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy"})
-        try:
-            down.wait_health(service="liveness")
-            started = time.monotonic()
-            error = status_of(down, "KrishnaMohan")
-            assert error.code() == grpc.StatusCode.UNAVAILABLE
-            assert time.monotonic() - started < 2.0
-            assert "Traceback" not in down.logs
-        finally:
-            down.close()
+        down = start_server(
+            {"FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy"},
+            service="liveness",
+        )
+        started = time.monotonic()
+        error = status_of(down, KRISHNA)
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert time.monotonic() - started < 2.0
+        assert "Traceback" not in down.logs

@@ -18,22 +18,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support.load import Load, find, rss_kib
+from devkit.server import ServerProcess, StartServer
+from tests.support.calls import FIND_SERVICE, KRISHNA, SERVICE_UNKNOWN, SERVING, find, health_status
+from tests.support.load import Load, rss_kib
 from tests.support.metrics import metrics_port, scrape, value
-from tests.support.server import ServerProcess
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
-FIND_SERVICE = "glarimy.ums.find.v1.FindService"
 
 
 def answers_within_a_second(channel: grpc.Channel) -> None:
     """Liveness, readiness and FindUser, each answered OK within 1 s."""
-    health = health_pb2_grpc.HealthStub(channel)
     for name in ("liveness", ""):
-        reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=1)
-        assert reply.status == SERVING
-    assert find(channel, "KrishnaMohan", timeout_s=1) == grpc.StatusCode.OK
+        assert health_status(channel, name, timeout_s=1) == SERVING
+    assert find(channel, KRISHNA, timeout_s=1) == grpc.StatusCode.OK
 
 
 @contextmanager
@@ -126,33 +121,31 @@ class TestIdleReflectionStreams:
 
 
 class TestProbesDuringAFindUserFlood:
-    def test_no_liveness_check_fails_while_find_user_is_shed(self, users_db_url: str) -> None:
-        server = ServerProcess(
+    def test_no_liveness_check_fails_while_find_user_is_shed(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        server = start_server(
             {
                 "FINDSVC_DB_URL": users_db_url,
                 "FINDSVC_WORKERS": "1",
                 "FINDSVC_MAX_CONCURRENCY": "2",
             }
         )
-        try:
-            server.wait_health()
-            failed_probes = 0
-            with (
-                Load(server.target, ["KrishnaMohan"], callers=16) as flood,
-                server.channel() as channel,
-            ):
-                health = health_pb2_grpc.HealthStub(channel)
-                for _ in range(30):
-                    try:
-                        health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=1)
-                    except grpc.RpcError:
-                        failed_probes += 1
-                    time.sleep(0.1)
-            assert flood.codes()[grpc.StatusCode.RESOURCE_EXHAUSTED] > 0  # it was shed
-            assert flood.codes()[grpc.StatusCode.OK] > 0
-            assert failed_probes == 0
-        finally:
-            server.close()
+        failed_probes = 0
+        with (
+            Load(server.target, ["KrishnaMohan"], callers=16) as flood,
+            server.channel() as channel,
+        ):
+            health = health_pb2_grpc.HealthStub(channel)
+            for _ in range(30):
+                try:
+                    health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=1)
+                except grpc.RpcError:
+                    failed_probes += 1
+                time.sleep(0.1)
+        assert flood.codes()[grpc.StatusCode.RESOURCE_EXHAUSTED] > 0  # it was shed
+        assert flood.codes()[grpc.StatusCode.OK] > 0
+        assert failed_probes == 0
 
 
 def metrics_lines(port: int) -> int:
@@ -180,36 +173,32 @@ RSS_MARGIN_KIB = 6 * 1024
 class TestUnknownMethods:
     @pytest.mark.parametrize("with_auth", [True, False], ids=["auth on", "auth off"])
     def test_made_up_method_names_grow_neither_metrics_nor_memory(
-        self, users_db_url: str, tmp_path: Path, with_auth: bool
+        self, users_db_url: str, tmp_path: Path, with_auth: bool, start_server: StartServer
     ) -> None:
         env = {"FINDSVC_DB_URL": users_db_url, "FINDSVC_ACCESS_LOG": "all"}
         if with_auth:
             tokens = tmp_path / "tokens"
             tokens.write_text(secrets.token_urlsafe(24) + "\n")
             env["FINDSVC_AUTH_TOKENS_FILE"] = str(tokens)
-        server = ServerProcess(env)
-        try:
-            server.wait_health()
-            port = metrics_port(server)
-            with server.channel() as channel:
-                # Unknown, not UNAUTHENTICATED: refused before auth.
-                assert call_unknown_methods(channel, 1000) == {grpc.StatusCode.UNIMPLEMENTED}
-                lines, rss = metrics_lines(port), rss_kib(server.process.pid)
-                call_unknown_methods(channel, 3000)
-                assert metrics_lines(port) == lines
-                assert rss_kib(server.process.pid) - rss < RSS_MARGIN_KIB
-                unknown = value(
-                    scrape(port),
-                    "grpc_server_handled_total",
-                    grpc_type="unknown",
-                    grpc_service="unknown",
-                    grpc_method="unknown",
-                    grpc_code="UNIMPLEMENTED",
-                )
-                assert unknown == 4000
-            assert "MadeUp" not in server.logs
-        finally:
-            server.close()
+        server = start_server(env)
+        port = metrics_port(server)
+        with server.channel() as channel:
+            # Unknown, not UNAUTHENTICATED: refused before auth.
+            assert call_unknown_methods(channel, 1000) == {grpc.StatusCode.UNIMPLEMENTED}
+            lines, rss = metrics_lines(port), rss_kib(server.process.pid)
+            call_unknown_methods(channel, 3000)
+            assert metrics_lines(port) == lines
+            assert rss_kib(server.process.pid) - rss < RSS_MARGIN_KIB
+            unknown = value(
+                scrape(port),
+                "grpc_server_handled_total",
+                grpc_type="unknown",
+                grpc_service="unknown",
+                grpc_method="unknown",
+                grpc_code="UNIMPLEMENTED",
+            )
+            assert unknown == 4000
+        assert "MadeUp" not in server.logs
 
 
 def frame(kind: int, flags: int = 0, payload: bytes = b"") -> bytes:

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2
-from tests.support.load import find, health_status
-from tests.support.server import ServerProcess
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, SERVING, find, health_status
 
 FIND_USER = "/glarimy.ums.find.v1.FindService/FindUser"
 ANSWERS = {
@@ -78,7 +77,7 @@ class TestRawBytes:
         assert send_raw(channel, payload) == grpc.StatusCode.INVALID_ARGUMENT
 
     def test_unknown_fields_are_ignored(self, channel: grpc.Channel) -> None:
-        known = find_service_pb2.FindUserRequest(name="KrishnaMohan").SerializeToString()
+        known = find_service_pb2.FindUserRequest(name=KRISHNA).SerializeToString()
         assert send_raw(channel, known + b"\x10\x2a") == grpc.StatusCode.OK
 
     @pytest.mark.parametrize("size", [16_385, 1_000_000, 8_000_000])
@@ -107,13 +106,19 @@ class TestMalformedStreams:
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+class TestMessageSize:
+    def test_a_megabyte_request_is_refused(self, channel: grpc.Channel) -> None:
+        assert find(channel, "x" * 1_000_000) == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert find(channel, KRISHNA) == grpc.StatusCode.OK
+
+
 class TestAfterwards:
     def test_the_server_lives_and_logged_no_traceback(
         self, channel: grpc.Channel, server: ServerProcess
     ) -> None:
         assert server.process.poll() is None
-        assert health_status(channel, "liveness") == health_pb2.HealthCheckResponse.SERVING
-        assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+        assert health_status(channel, "liveness") == SERVING
+        assert find(channel, KRISHNA) == grpc.StatusCode.OK
         assert "Traceback" not in server.logs
         assert '"level": "ERROR"' not in server.logs
-        assert "9731423166" not in server.logs
+        assert str(KRISHNA_PHONE) not in server.logs

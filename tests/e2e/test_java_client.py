@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.server import ServerProcess
+from devkit import ROOT
+from devkit.server import ServerProcess
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 
-ROOT = Path(__file__).resolve().parents[2]
 JARS = "/usr/share/java/*"
 
 
@@ -68,7 +68,7 @@ def call_from_java(classes: Path, server: ServerProcess, name: str) -> str:
 
 class TestJavaClient:
     def test_a_java_client_finds_the_user(self, java_client: Path, server: ServerProcess) -> None:
-        expected = f"KrishnaMohan 9731423166 {int(KRISHNA_SINCE.timestamp())}"
+        expected = f"{KRISHNA} {KRISHNA_PHONE} {int(KRISHNA_SINCE.timestamp())}"
         assert call_from_java(java_client, server, "KrishnaMohan") == expected
 
     @pytest.mark.parametrize(

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
-from tests.support.server import ServerProcess
+from devkit import ROOT
+from devkit.server import ServerProcess
 
-NODE_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "node"
+NODE_CLIENT = ROOT / "clients" / "node"
 
 
 def node_find(target: str, *names: str) -> tuple[int, Any]:

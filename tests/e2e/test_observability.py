@@ -8,59 +8,42 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.support.mariadb import free_port
-from tests.support.metrics import log_entries, metrics_port, scrape, value
-from tests.support.server import ServerProcess
-
-FIND_USER = {
-    "grpc_type": "unary",
-    "grpc_service": "glarimy.ums.find.v1.FindService",
-    "grpc_method": "FindUser",
-}
-KRISHNA_PHONE = "9731423166"
+from devkit.mariadb import free_port
+from devkit.server import ServerProcess, StartServer, serving
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, health_status
+from tests.support.calls import find as find_code
+from tests.support.metrics import FIND_USER_LABELS, log_entries, metrics_port, scrape, value
 
 
 def find(server: ServerProcess, name: str, request_id: str | None = None) -> grpc.StatusCode:
     metadata = (("x-request-id", request_id),) if request_id else None
     with server.channel() as channel:
-        stub = find_service_pb2_grpc.FindServiceStub(channel)
-        try:
-            stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=5, metadata=metadata)
-        except grpc.RpcError as error:
-            return error.code()
-    return grpc.StatusCode.OK
+        return find_code(channel, name, metadata=metadata)
 
 
 @pytest.fixture(scope="module")
 def observed(users_db_url: str) -> Iterator[ServerProcess]:
-    process = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_ACCESS_LOG": "all"})
-    process.wait_health()
-    yield process
-    process.close()
+    with serving({"FINDSVC_DB_URL": users_db_url, "FINDSVC_ACCESS_LOG": "all"}) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def db_down() -> Iterator[ServerProcess]:
     """A server whose database does not answer: nothing listens on its port."""
-    process = ServerProcess(
-        {
-            "FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy",
-            "FINDSVC_DB_CONNECT_TIMEOUT_S": "0.5",
-        }
-    )
-    process.wait_health("liveness")
-    yield process
-    process.close()
+    env = {
+        "FINDSVC_DB_URL": f"mysql://findsvc@127.0.0.1:{free_port()}/glarimy",
+        "FINDSVC_DB_CONNECT_TIMEOUT_S": "0.5",
+    }
+    with serving(env, service="liveness") as process:
+        yield process
 
 
 class TestGrpcMetrics:
     @pytest.mark.parametrize(
         ("name", "code"),
         [
-            ("KrishnaMohan", "OK"),
+            (KRISHNA, "OK"),
             ("NobodyByThisName", "NOT_FOUND"),
             ("short", "INVALID_ARGUMENT"),
         ],
@@ -73,24 +56,27 @@ class TestGrpcMetrics:
         assert find(observed, name).name == code
         after = scrape(port)
         for metric in ("grpc_server_started_total", "grpc_server_handling_seconds_count"):
-            assert value(after, metric, **FIND_USER) - value(before, metric, **FIND_USER) == 1
+            assert (
+                value(after, metric, **FIND_USER_LABELS) - value(before, metric, **FIND_USER_LABELS)
+                == 1
+            )
         handled = "grpc_server_handled_total"
         assert (
-            value(after, handled, **FIND_USER, grpc_code=code)
-            - value(before, handled, **FIND_USER, grpc_code=code)
+            value(after, handled, **FIND_USER_LABELS, grpc_code=code)
+            - value(before, handled, **FIND_USER_LABELS, grpc_code=code)
             == 1
         )
 
     def test_a_database_outage_is_counted_as_unavailable(self, db_down: ServerProcess) -> None:
-        assert find(db_down, "KrishnaMohan") == grpc.StatusCode.UNAVAILABLE
+        assert find(db_down, KRISHNA) == grpc.StatusCode.UNAVAILABLE
         samples = scrape(metrics_port(db_down))
-        assert value(samples, "grpc_server_handled_total", **FIND_USER, grpc_code="UNAVAILABLE")
+        assert value(
+            samples, "grpc_server_handled_total", **FIND_USER_LABELS, grpc_code="UNAVAILABLE"
+        )
 
     def test_the_kubelets_health_checks_are_counted_too(self, observed: ServerProcess) -> None:
         with observed.channel() as channel:
-            health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="liveness"), timeout=5
-            )
+            health_status(channel, "liveness", timeout_s=5)
         samples = scrape(metrics_port(observed))
         check = {"grpc_type": "unary", "grpc_service": "grpc.health.v1.Health"}
         assert value(
@@ -108,7 +94,7 @@ class TestDatabaseMetrics:
     def test_queries_are_timed_and_the_pool_is_seen(self, observed: ServerProcess) -> None:
         port = metrics_port(observed)
         before = scrape(port)
-        find(observed, "KrishnaMohan")
+        find(observed, KRISHNA)
         after = scrape(port)
         queries = "findsvc_db_query_duration_seconds_count"
         assert value(after, queries, outcome="ok") > value(before, queries, outcome="ok")
@@ -139,21 +125,19 @@ class TestAccessLogs:
         assert entry["time"] and entry["message"]
 
     def test_a_call_without_a_request_id_has_none(self, observed: ServerProcess) -> None:
-        find(observed, "KrishnaMohan")
+        find(observed, KRISHNA)
         calls = [e for e in log_entries(observed) if e.get("code") == "OK" and "method" in e]
         assert calls
         assert all("request_id" not in e or e["request_id"].startswith("req-") for e in calls)
 
-    def test_by_default_only_calls_not_ending_ok_are_logged(self, users_db_url: str) -> None:
-        quiet = ServerProcess({"FINDSVC_DB_URL": users_db_url})
-        try:
-            quiet.wait_health()
-            assert find(quiet, "KrishnaMohan", request_id="req-ok") == grpc.StatusCode.OK
-            find(quiet, "NobodyByThisName", request_id="req-missing")
-            assert wait_for_log(quiet, "req-missing")["code"] == "NOT_FOUND"
-            assert not [e for e in log_entries(quiet) if e.get("request_id") == "req-ok"]
-        finally:
-            quiet.close()
+    def test_by_default_only_calls_not_ending_ok_are_logged(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        quiet = start_server({"FINDSVC_DB_URL": users_db_url})
+        assert find(quiet, KRISHNA, request_id="req-ok") == grpc.StatusCode.OK
+        find(quiet, "NobodyByThisName", request_id="req-missing")
+        assert wait_for_log(quiet, "req-missing")["code"] == "NOT_FOUND"
+        assert not [e for e in log_entries(quiet) if e.get("request_id") == "req-ok"]
 
     def test_a_request_id_that_is_not_a_token_is_dropped(self, observed: ServerProcess) -> None:
         find(observed, "NobodyAtAllHere", request_id="bad id {json}")
@@ -167,10 +151,10 @@ class TestAccessLogs:
         assert all({"time", "level", "message"} <= entry.keys() for entry in log_entries(observed))
 
     def test_no_phone_number_is_ever_logged(self, observed: ServerProcess) -> None:
-        assert find(observed, "KrishnaMohan") == grpc.StatusCode.OK
+        assert find(observed, KRISHNA) == grpc.StatusCode.OK
         assert find(observed, "BrokenPhone1") == grpc.StatusCode.DATA_LOSS
         time.sleep(0.2)
-        assert KRISHNA_PHONE not in observed.logs
+        assert str(KRISHNA_PHONE) not in observed.logs
 
     def test_health_checks_stay_out_of_the_info_log(self, observed: ServerProcess) -> None:
         observed.wait_health()
@@ -181,22 +165,20 @@ class TestMetricsPort:
     # With several processes the supervisor, not the server, serves /metrics.
     @pytest.mark.parametrize("processes", ["1", "2"])
     def test_a_taken_metrics_port_is_one_line_and_exit_code_2(
-        self, observed: ServerProcess, users_db_url: str, processes: str
+        self, observed: ServerProcess, users_db_url: str, processes: str, start_server: StartServer
     ) -> None:
         taken = str(metrics_port(observed))
-        clash = ServerProcess(
+        clash = start_server(
             {
                 "FINDSVC_DB_URL": users_db_url,
                 "FINDSVC_METRICS_PORT": taken,
                 "FINDSVC_PROCESSES": processes,
-            }
+            },
+            wait=False,
         )
-        try:
-            assert clash.process.wait(timeout=30) == 2
-            lines = [line for line in clash.logs.splitlines() if not line.startswith("{")]
-            assert lines == [f"findsvc: cannot serve metrics on port {taken}"]
-        finally:
-            clash.close()
+        assert clash.process.wait(timeout=30) == 2
+        lines = [line for line in clash.logs.splitlines() if not line.startswith("{")]
+        assert lines == [f"findsvc: cannot serve metrics on port {taken}"]
 
 
 def wait_for_log(server: ServerProcess, request_id: str) -> dict[str, object]:

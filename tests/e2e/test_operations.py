@@ -10,27 +10,22 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.server import ServerProcess, findsvc
+from devkit.server import ServerProcess, StartServer
+from tests.support.calls import KRISHNA_PHONE, READINESS, SERVING, findsvc, health_status
 
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
 
 
 class TestHealth:
-    @pytest.mark.parametrize("name", ["", "glarimy.ums.find.v1.FindService", "liveness"])
+    @pytest.mark.parametrize("name", [*READINESS, "liveness"])
     def test_every_health_name_is_serving(self, server: ServerProcess, name: str) -> None:
         with server.channel() as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=name), timeout=5
-            )
-        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            assert health_status(channel, name, timeout_s=5) == SERVING
 
     def test_an_unknown_health_name_is_not_found(self, server: ServerProcess) -> None:
         with server.channel() as channel, pytest.raises(grpc.RpcError) as raised:
-            health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="nope"), timeout=5
-            )
+            health_status(channel, "nope", timeout_s=5)
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -64,16 +59,14 @@ class TestGrpcurl:
         assert record["phone"] == "9731423166"  # int64 is a string in proto3 JSON
         assert record["since"] == "2018-03-14T09:30:00Z"
 
-    def test_reflection_can_be_turned_off(self, users_db_url: str) -> None:
-        quiet = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_REFLECTION": "0"})
-        try:
-            quiet.wait_health()
-            listed = subprocess.run(
-                [GRPCURL, "-plaintext", quiet.target, "list"], capture_output=True, text=True
-            )
-            assert listed.returncode != 0
-        finally:
-            quiet.close()
+    def test_reflection_can_be_turned_off(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        quiet = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_REFLECTION": "0"})
+        listed = subprocess.run(
+            [GRPCURL, "-plaintext", quiet.target, "list"], capture_output=True, text=True
+        )
+        assert listed.returncode != 0
 
 
 class TestCli:
@@ -82,7 +75,7 @@ class TestCli:
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {
             "name": "KrishnaMohan",
-            "phone": 9731423166,
+            "phone": KRISHNA_PHONE,
             "since": "2018-03-14T09:30:00+00:00",
         }
 
@@ -93,13 +86,11 @@ class TestCli:
 
 
 class TestLifecycle:
-    def test_sigterm_stops_the_server_with_exit_code_0(self, users_db_url: str) -> None:
-        process = ServerProcess({"FINDSVC_DB_URL": users_db_url})
-        try:
-            process.wait_health()
-            assert process.terminate() == 0
-        finally:
-            process.close()
+    def test_sigterm_stops_the_server_with_exit_code_0(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        process = start_server({"FINDSVC_DB_URL": users_db_url})
+        assert process.terminate() == 0
 
     @pytest.mark.parametrize(
         ("env", "named"),
@@ -112,34 +103,32 @@ class TestLifecycle:
             ({"FINDSVC_KEEPALIVE_TIME_S": "3000000"}, "FINDSVC_KEEPALIVE_TIME_S"),
         ],
     )
-    def test_bad_config_is_one_line_and_exit_code_2(self, env: dict[str, str], named: str) -> None:
-        bad = ServerProcess(env)
-        try:
-            assert bad.process.wait(timeout=30) == 2
-            lines = bad.logs.strip().splitlines()
-            assert len(lines) == 1
-            assert named in lines[0]
-        finally:
-            bad.close()
+    def test_bad_config_is_one_line_and_exit_code_2(
+        self, env: dict[str, str], named: str, start_server: StartServer
+    ) -> None:
+        bad = start_server(env, wait=False)
+        assert bad.process.wait(timeout=30) == 2
+        lines = bad.logs.strip().splitlines()
+        assert len(lines) == 1
+        assert named in lines[0]
 
-    def test_a_taken_port_is_one_line_and_exit_code_2(self, server: ServerProcess) -> None:
-        clash = ServerProcess({"FINDSVC_PORT": str(server.port), "FINDSVC_DB_URL": "sqlite:///x"})
-        try:
-            assert clash.process.wait(timeout=30) == 2
-            assert "Traceback" not in clash.logs
-        finally:
-            clash.close()
+    def test_a_taken_port_is_one_line_and_exit_code_2(
+        self, server: ServerProcess, start_server: StartServer
+    ) -> None:
+        clash = start_server(
+            {"FINDSVC_PORT": str(server.port), "FINDSVC_DB_URL": "sqlite:///x"}, wait=False
+        )
+        assert clash.process.wait(timeout=30) == 2
+        assert "Traceback" not in clash.logs
 
 
 class TestEmbeddedDefault:
-    def test_the_demo_set_is_served_from_sqlite(self, tmp_path: Path) -> None:
+    def test_the_demo_set_is_served_from_sqlite(
+        self, tmp_path: Path, start_server: StartServer
+    ) -> None:
         url = f"sqlite:///{tmp_path / 'demo.db'}"
         seeded = findsvc("db", "seed", "--demo", "--db-url", url)
         assert seeded.returncode == 0, seeded.stderr
-        demo = ServerProcess({"FINDSVC_DB_URL": url})
-        try:
-            demo.wait_health()
-            result = findsvc("find", "KrishnaMohan", "--target", demo.target)
-            assert json.loads(result.stdout)["phone"] == 9731423166
-        finally:
-            demo.close()
+        demo = start_server({"FINDSVC_DB_URL": url})
+        result = findsvc("find", "KrishnaMohan", "--target", demo.target)
+        assert json.loads(result.stdout)["phone"] == KRISHNA_PHONE

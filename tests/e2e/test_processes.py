@@ -7,10 +7,11 @@ from pathlib import Path
 
 import grpc
 
+from devkit.server import ServerProcess, StartServer
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-from tests.support.load import wait_for
+from tests.support.calls import FIND_SERVICE, KRISHNA, KRISHNA_PHONE
+from tests.support.load import children_of, wait_for
 from tests.support.metrics import metrics_port, scrape, value
-from tests.support.server import ServerProcess, children_of
 
 
 def find_on_a_new_connection(target: str) -> find_service_pb2.UserRecord:
@@ -18,65 +19,59 @@ def find_on_a_new_connection(target: str) -> find_service_pb2.UserRecord:
     options = [("grpc.use_local_subchannel_pool", 1)]
     with grpc.insecure_channel(target, options=options) as channel:
         stub = find_service_pb2_grpc.FindServiceStub(channel)
-        return stub.FindUser(find_service_pb2.FindUserRequest(name="KrishnaMohan"), timeout=5)
+        return stub.FindUser(find_service_pb2.FindUserRequest(name=KRISHNA), timeout=5)
 
 
 class TestTwoProcesses:
     def test_two_processes_serve_and_one_sigterm_stops_both_with_exit_0(
-        self, users_db_url: str
+        self, users_db_url: str, start_server: StartServer
     ) -> None:
-        server = ServerProcess({"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2"})
-        try:
-            server.wait_health()
-            children = children_of(server.process.pid)
-            assert len(children) == 2
-            for _ in range(6):
-                assert find_on_a_new_connection(server.target).phone == 9731423166
-            # One /metrics for both processes: every call is counted, whichever served it.
-            port = metrics_port(server)
-            handled = value(
-                scrape(port),
-                "grpc_server_handled_total",
-                grpc_type="unary",
-                grpc_service="glarimy.ums.find.v1.FindService",
-                grpc_method="FindUser",
-                grpc_code="OK",
-            )
-            assert handled == 6
-            # One series for the pod, 1 once every process has read the table.
-            wait_for(lambda: value(scrape(port), "findsvc_db_up") == 1, timeout_s=10)
-            assert server.terminate() == 0
-            assert all(not Path(f"/proc/{child}").exists() for child in children)
-        finally:
-            server.close()
-
-    def test_a_shared_port_of_0_is_a_config_error(self, users_db_url: str) -> None:
-        server = ServerProcess(
-            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_PORT": "0"}
+        server = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2"})
+        children = children_of(server.process.pid)
+        assert len(children) == 2
+        for _ in range(6):
+            assert find_on_a_new_connection(server.target).phone == KRISHNA_PHONE
+        # One /metrics for both processes: every call is counted, whichever served it.
+        port = metrics_port(server)
+        handled = value(
+            scrape(port),
+            "grpc_server_handled_total",
+            grpc_type="unary",
+            grpc_service=FIND_SERVICE,
+            grpc_method="FindUser",
+            grpc_code="OK",
         )
-        try:
-            assert server.process.wait(timeout=20) == 2
-            assert "cannot be shared" in server.logs
-            assert "Traceback" not in server.logs
-        finally:
-            server.close()
+        assert handled == 6
+        # One series for the pod, 1 once every process has read the table.
+        wait_for(lambda: value(scrape(port), "findsvc_db_up") == 1, timeout_s=10)
+        assert server.terminate() == 0
+        assert all(not Path(f"/proc/{child}").exists() for child in children)
+
+    def test_a_shared_port_of_0_is_a_config_error(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        server = start_server(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_PORT": "0"},
+            wait=False,
+        )
+        assert server.process.wait(timeout=20) == 2
+        assert "cannot be shared" in server.logs
+        assert "Traceback" not in server.logs
 
     def test_a_taken_port_stops_every_process_with_exit_code_2(
-        self, server: ServerProcess, users_db_url: str
+        self, server: ServerProcess, users_db_url: str, start_server: StartServer
     ) -> None:
-        taken = ServerProcess(
+        taken = start_server(
             {
                 "FINDSVC_DB_URL": users_db_url,
                 "FINDSVC_PROCESSES": "2",
                 "FINDSVC_PORT": str(server.port),
-            }
+            },
+            wait=False,
         )
-        try:
-            assert taken.process.wait(timeout=30) == 2
-            assert "cannot listen" in taken.logs
-            assert "Traceback" not in taken.logs
-        finally:
-            taken.close()
+        assert taken.process.wait(timeout=30) == 2
+        assert "cannot listen" in taken.logs
+        assert "Traceback" not in taken.logs
 
 
 def cpus_of_every_thread(pid: int) -> set[str]:
@@ -91,27 +86,19 @@ def cpus_of_every_thread(pid: int) -> set[str]:
 
 class TestCpuPinning:
     def test_each_process_and_all_its_threads_keep_to_one_cpu_of_their_own(
-        self, users_db_url: str
+        self, users_db_url: str, start_server: StartServer
     ) -> None:
-        server = ServerProcess(
+        server = start_server(
             {"FINDSVC_DB_URL": users_db_url, "FINDSVC_PROCESSES": "2", "FINDSVC_CPU_PINNING": "1"}
         )
-        try:
-            server.wait_health()
-            assert find_on_a_new_connection(server.target).phone == 9731423166
-            pinned = [cpus_of_every_thread(child) for child in children_of(server.process.pid)]
-            # All threads of a process on one and the same CPU: "1", not "0-1" or "0,1".
-            assert all(len(cpus) == 1 and next(iter(cpus)).isdigit() for cpus in pinned)
-            if len(os.sched_getaffinity(0)) > 1:
-                assert pinned[0] != pinned[1]
-            assert server.terminate() == 0
-        finally:
-            server.close()
+        assert find_on_a_new_connection(server.target).phone == KRISHNA_PHONE
+        pinned = [cpus_of_every_thread(child) for child in children_of(server.process.pid)]
+        # All threads of a process on one and the same CPU: "1", not "0-1" or "0,1".
+        assert all(len(cpus) == 1 and next(iter(cpus)).isdigit() for cpus in pinned)
+        if len(os.sched_getaffinity(0)) > 1:
+            assert pinned[0] != pinned[1]
+        assert server.terminate() == 0
 
-    def test_unpinned_by_default(self, users_db_url: str) -> None:
-        server = ServerProcess({"FINDSVC_DB_URL": users_db_url})
-        try:
-            server.wait_health()
-            assert cpus_of_every_thread(server.process.pid) == cpus_of_every_thread(os.getpid())
-        finally:
-            server.close()
+    def test_unpinned_by_default(self, users_db_url: str, start_server: StartServer) -> None:
+        server = start_server({"FINDSVC_DB_URL": users_db_url})
+        assert cpus_of_every_thread(server.process.pid) == cpus_of_every_thread(os.getpid())

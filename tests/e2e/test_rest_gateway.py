@@ -9,20 +9,24 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
-from findsvc.config import DatabaseUrl, parse_database_url
-from tests.e2e.conftest import KRISHNA_SINCE
-from tests.support.db import create_database, insert_user, table_locked, url_string
-from tests.support.envoy import EnvoyProcess
-from tests.support.mariadb import PrivateMariaDB, free_port
-from tests.support.server import ServerProcess
+from devkit.envoy import EnvoyProcess
+from devkit.mariadb import free_port
+from devkit.server import ServerProcess, StartServer, serving
+from findsvc.config import DatabaseUrl
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
+from tests.support.db import insert_user, private_users_db, table_locked, url_string
 
-KRISHNA = {"name": "KrishnaMohan", "phone": "9731423166", "since": "2018-03-14T09:30:00Z"}
+# The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
+KRISHNA_JSON = {
+    "name": KRISHNA,
+    "phone": str(KRISHNA_PHONE),
+    "since": KRISHNA_SINCE.isoformat().replace("+00:00", "Z"),
+}
 # Names a URL must escape: a space, a slash, and non-ASCII (UTF-8 bytes, %-escaped).
 ESCAPED_NAMES = ("Krishna Mohan", "Krishna/Mohan", "कृष्णमोहनजी")
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
@@ -32,23 +36,19 @@ def user_path(name: str) -> str:
     return "/user/" + urllib.parse.quote(name, safe="")
 
 
-def started_envoy(server: ServerProcess) -> EnvoyProcess:
-    envoy = EnvoyProcess(server.port)
-    try:
+@contextmanager
+def ready_envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
+    with EnvoyProcess(server.port) as envoy:
         envoy.wait_ready()
-    except RuntimeError:
-        envoy.close()
-        raise
-    return envoy
+        yield envoy
 
 
 @pytest.fixture(scope="module")
 def envoy(users_db: DatabaseUrl, server: ServerProcess) -> Iterator[EnvoyProcess]:
     for name in ESCAPED_NAMES:
         insert_user(users_db, name, 9731400000, KRISHNA_SINCE)
-    envoy = started_envoy(server)
-    yield envoy
-    envoy.close()
+    with ready_envoy(server) as envoy:
+        yield envoy
 
 
 class TestFindUser:
@@ -56,7 +56,7 @@ class TestFindUser:
         reply = envoy.request("GET", "/user/KrishnaMohan")
         assert reply.status == 200
         assert reply.headers["content-type"] == "application/json"
-        assert reply.json() == KRISHNA  # int64 as a string, the timestamp in RFC 3339
+        assert reply.json() == KRISHNA_JSON  # int64 as a string, the timestamp in RFC 3339
 
     def test_a_missing_user_is_404_with_a_status_body(self, envoy: EnvoyProcess) -> None:
         reply = envoy.request("GET", "/user/NobodyByThisName")
@@ -117,13 +117,13 @@ class TestRoutingOfOtherMethods:
 
 class TestBatchFindUsers:
     def test_found_users_and_names_not_found_in_request_order(self, envoy: EnvoyProcess) -> None:
-        names = ["NobodyByThisName", "KrishnaMohan"]
+        names = ["NobodyByThisName", KRISHNA]
         reply = envoy.request("POST", "/users:batchFind", {"names": names})
         assert reply.status == 200
-        assert reply.json() == {"users": [KRISHNA], "not_found_names": ["NobodyByThisName"]}
+        assert reply.json() == {"users": [KRISHNA_JSON], "not_found_names": ["NobodyByThisName"]}
 
     def test_a_bad_name_is_400_with_the_violation_on_its_index(self, envoy: EnvoyProcess) -> None:
-        reply = envoy.request("POST", "/users:batchFind", {"names": ["KrishnaMohan", "x"]})
+        reply = envoy.request("POST", "/users:batchFind", {"names": [KRISHNA, "x"]})
         assert reply.status == 400
         [detail] = reply.json()["details"]
         assert [v["field"] for v in detail["field_violations"]] == ["names[1]"]
@@ -141,16 +141,9 @@ def guarded_envoy(
     """Envoy in front of a findsvc that wants a bearer token."""
     tokens = tmp_path_factory.mktemp("tokens") / "tokens"
     tokens.write_text(f"{token}\n")
-    server = ServerProcess(
-        {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens)}
-    )
-    try:
-        server.wait_health()
-        envoy = started_envoy(server)
+    env = {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens)}
+    with serving(env) as server, ready_envoy(server) as envoy:
         yield envoy
-        envoy.close()
-    finally:
-        server.close()
 
 
 class TestTokenAuth:
@@ -165,27 +158,21 @@ class TestTokenAuth:
         reply = guarded_envoy.request(
             "GET", "/user/KrishnaMohan", headers={"Authorization": f"Bearer {token}"}
         )
-        assert (reply.status, reply.json()) == (200, KRISHNA)
+        assert (reply.status, reply.json()) == (200, KRISHNA_JSON)
 
 
 @pytest.fixture
-def envoy_before(users_db_url: str) -> Iterator[Callable[..., EnvoyProcess]]:
+def envoy_before(
+    users_db_url: str, start_server: StartServer
+) -> Iterator[Callable[..., EnvoyProcess]]:
     """Envoy in front of a findsvc with the given settings."""
-    started: list[tuple[ServerProcess, EnvoyProcess | None]] = []
+    with ExitStack() as started:
 
-    def start(**settings: str) -> EnvoyProcess:
-        server = ServerProcess({"FINDSVC_DB_URL": users_db_url, **settings})
-        started.append((server, None))
-        server.wait_health()
-        envoy = started_envoy(server)
-        started[-1] = (server, envoy)
-        return envoy
+        def start(**settings: str) -> EnvoyProcess:
+            server = start_server({"FINDSVC_DB_URL": users_db_url, **settings})
+            return started.enter_context(ready_envoy(server))
 
-    yield start
-    for server, envoy in started:
-        if envoy is not None:
-            envoy.close()
-        server.close()
+        yield start
 
 
 class TestSlowAndBusy:
@@ -218,29 +205,19 @@ class TestSlowAndBusy:
 
 
 class TestDatabaseDown:
-    def test_a_stopped_database_is_503_with_a_status_body(self, tmp_path: Path) -> None:
-        mariadb = PrivateMariaDB()
-        mariadb.start()
-        server = envoy = None
-        try:
-            url = replace(parse_database_url(mariadb.url), database="glarimy")
-            create_database(url)
-            insert_user(url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
-            server = ServerProcess({"FINDSVC_DB_URL": url_string(url)})
-            server.wait_health()
-            envoy = started_envoy(server)
-            assert envoy.request("GET", "/user/KrishnaMohan").status == 200
-            mariadb.stop()
-            reply = envoy.request("GET", "/user/KrishnaMohan")
-            assert reply.status == 503
-            body = reply.json()
-            assert body["code"] == 14
-            assert "mysql" not in body["message"].lower()  # no driver text
-        finally:
-            for process in (envoy, server):
-                if process is not None:
-                    process.close()
-            mariadb.destroy()
+    def test_a_stopped_database_is_503_with_a_status_body(
+        self, tmp_path: Path, start_server: StartServer
+    ) -> None:
+        with private_users_db() as (mariadb, url):
+            server = start_server({"FINDSVC_DB_URL": url_string(url)})
+            with ready_envoy(server) as envoy:
+                assert envoy.request("GET", "/user/KrishnaMohan").status == 200
+                mariadb.stop()
+                reply = envoy.request("GET", "/user/KrishnaMohan")
+        assert reply.status == 503
+        body = reply.json()
+        assert body["code"] == 14
+        assert "mysql" not in body["message"].lower()  # no driver text
 
 
 class TestEnvoyThatCannotStart:
@@ -248,13 +225,11 @@ class TestEnvoyThatCannotStart:
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()
-            envoy = EnvoyProcess(
-                free_port(), ports=(taken.getsockname()[1], free_port(), free_port())
-            )
-            try:
-                with pytest.raises(RuntimeError) as failure:
-                    envoy.wait_ready()
-            finally:
-                envoy.close()
+            ports = (taken.getsockname()[1], free_port(), free_port())
+            with (
+                EnvoyProcess(free_port(), ports=ports) as envoy,
+                pytest.raises(RuntimeError) as failure,
+            ):
+                envoy.wait_ready()
         reason = str(failure.value)
         assert reason.startswith("envoy exited") and "\n" not in reason

@@ -17,11 +17,12 @@ from typing import Any
 
 import grpc
 
+from devkit.server import ServerProcess, StartServer
 from findsvc.client import SERVICE_CONFIG
+from tests.support.calls import KRISHNA
 from tests.support.load import Load, wait_for
-from tests.support.server import ServerProcess, healthy
 
-NAMES = ("KrishnaMohan", "NobodyByThisName")
+NAMES = (KRISHNA, "NobodyByThisName")
 
 
 def retrying_unavailable_only() -> dict[str, Any]:
@@ -41,13 +42,8 @@ def rolling_channel(target: str) -> grpc.Channel:
     return grpc.insecure_channel(target, options=options)
 
 
-def pod(users_db_url: str, port: int | None = None) -> ServerProcess:
-    return healthy(
-        ServerProcess(
-            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_DRAIN_S": "0.5", "FINDSVC_ACCESS_LOG": "all"},
-            port=port,
-        )
-    )
+def pod_env(users_db_url: str) -> dict[str, str]:
+    return {"FINDSVC_DB_URL": users_db_url, "FINDSVC_DRAIN_S": "0.5", "FINDSVC_ACCESS_LOG": "all"}
 
 
 def serves_calls(server: ServerProcess) -> bool:
@@ -56,22 +52,18 @@ def serves_calls(server: ServerProcess) -> bool:
 
 class TestRollingRestart:
     def test_sigterm_and_replace_each_server_under_load_and_no_call_fails(
-        self, users_db_url: str
+        self, users_db_url: str, start_server: StartServer
     ) -> None:
-        pods = [pod(users_db_url), pod(users_db_url)]
+        pods = [start_server(pod_env(users_db_url)) for _ in range(2)]
         target = "ipv4:" + ",".join(f"127.0.0.1:{server.port}" for server in pods)
-        try:
-            # Many callers: more calls on the wire when a server stops, where calls were lost.
-            with Load(target, NAMES, callers=16, channel_factory=rolling_channel) as load:
-                for i, old in enumerate(list(pods)):
-                    wait_for(lambda old=old: serves_calls(old), 10)
-                    assert old.terminate() == 0
-                    pods[i] = pod(users_db_url, port=old.port)
-                    old.close()
-                wait_for(lambda: all(serves_calls(server) for server in pods), 10)
-        finally:
-            for server in pods:
-                server.close()
+        # Many callers: more calls on the wire when a server stops, where calls were lost.
+        with Load(target, NAMES, callers=16, channel_factory=rolling_channel) as load:
+            for i, old in enumerate(list(pods)):
+                wait_for(lambda old=old: serves_calls(old), 10)
+                assert old.terminate() == 0
+                pods[i] = start_server(pod_env(users_db_url), port=old.port)
+                old.close()
+            wait_for(lambda: all(serves_calls(server) for server in pods), 10)
         codes = load.codes()
         assert sum(codes.values()) > 500
         assert set(codes) == {grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND}, codes

@@ -6,8 +6,8 @@ import time
 
 import grpc
 
+from devkit.server import ServerProcess
 from tests.support.load import THREAD_JITTER, Load, rss_kib, thread_count
-from tests.support.server import ServerProcess
 
 SOAK_S = 60
 WARM_UP_S = 10

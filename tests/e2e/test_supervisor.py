@@ -11,12 +11,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2
 
-from tests.support.load import find, health_status, wait_for
-from tests.support.server import ServerProcess, children_of, healthy, is_running
-
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+from devkit.server import ServerProcess, serving
+from tests.support.calls import KRISHNA, NOT_SERVING, find, health_status
+from tests.support.load import children_of, is_running, wait_for
 
 
 @contextmanager
@@ -25,26 +23,21 @@ def supervised(
 ) -> Iterator[tuple[ServerProcess, list[int]]]:
     """Two processes in a process group of their own, and the children's pids; the metrics
     dir goes under tmp_path. At the end, the supervisor and any child left behind are killed."""
-    server = healthy(
-        ServerProcess(
-            {
-                "FINDSVC_DB_URL": users_db_url,
-                "FINDSVC_PROCESSES": "2",
-                "TMPDIR": str(tmp_path),
-                **settings,
-            },
-            own_process_group=True,
-        )
-    )
-    children = children_of(server.process.pid)  # both forked before either serves
-    try:
-        assert len(children) == 2
-        yield server, children
-    finally:
-        for child in children:
-            if is_running(child):
-                os.kill(child, signal.SIGKILL)
-        server.close()
+    env = {
+        "FINDSVC_DB_URL": users_db_url,
+        "FINDSVC_PROCESSES": "2",
+        "TMPDIR": str(tmp_path),
+        **settings,
+    }
+    with serving(env, own_process_group=True) as server:
+        children = children_of(server.process.pid)  # both forked before either serves
+        try:
+            assert len(children) == 2
+            yield server, children
+        finally:
+            for child in children:
+                if is_running(child):
+                    os.kill(child, signal.SIGKILL)
 
 
 def metrics_dirs(tmp_path: Path) -> list[Path]:
@@ -79,7 +72,7 @@ class TestOneStopSignal:
             with server.channel() as channel:
                 # Draining: no longer ready, but still answering calls.
                 wait_for(lambda: health_status(channel, "") == NOT_SERVING, 2)
-                assert find(channel, "KrishnaMohan") == grpc.StatusCode.OK
+                assert find(channel, KRISHNA) == grpc.StatusCode.OK
             assert server.process.wait(timeout=20) == 0, server.logs
             assert not any(is_running(child) for child in children)
             assert "second signal" not in server.logs

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from findsvc.config import DatabaseUrl
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import create_database, insert_user
 
 
@@ -14,5 +13,5 @@ from tests.support.db import create_database, insert_user
 def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
     """A database with the AddService's table and one user, KrishnaMohan."""
     create_database(mysql_url)
-    insert_user(mysql_url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
+    insert_user(mysql_url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
     return mysql_url

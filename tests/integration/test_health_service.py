@@ -12,9 +12,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from findsvc.entrypoints.health_service import HealthService
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+from tests.support.calls import SERVICE_UNKNOWN, SERVING
 
 
 @pytest.fixture

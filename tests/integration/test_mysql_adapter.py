@@ -6,27 +6,18 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from devkit.mariadb import free_port
 from findsvc import bootstrap
 from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
-from tests.support.db import admin_connection, create_database, insert_user
-from tests.support.mariadb import free_port
-
-SINCE = datetime(2018, 3, 14, tzinfo=UTC)
-
-
-@pytest.fixture
-def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
-    create_database(mysql_url)
-    insert_user(mysql_url, "KrishnaMohan", 9731423166, SINCE)
-    return mysql_url
+from tests.support.calls import KRISHNA_PHONE
+from tests.support.db import admin_connection, create_database
 
 
 @pytest.fixture
@@ -77,7 +68,7 @@ class TestConnections:
     ) -> None:
         repo.get(Name("KrishnaMohan"))
         assert kill_our_connections(seeded) == 1
-        assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
 
     def test_a_connection_past_wait_timeout_is_replaced(
         self, repo: MySqlUserRepository, seeded: DatabaseUrl
@@ -88,7 +79,7 @@ class TestConnections:
             repo._pool.close()  # new connections pick up the short timeout
             repo.get(Name("KrishnaMohan"))
             time.sleep(2.5)
-            assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         finally:
             with admin_connection(seeded) as conn, conn.cursor() as cursor:
                 cursor.execute("SET GLOBAL wait_timeout = DEFAULT")
@@ -112,12 +103,12 @@ class TestPasswordRotation:
         )
         repo = bootstrap.build_repository(settings)
         try:
-            assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
             with admin_connection(seeded) as conn, conn.cursor() as cursor:
                 cursor.execute("ALTER USER %s@'%%' IDENTIFIED BY 'second-secret'", (user,))
             password_file.write_text("second-secret\n")
             kill_our_connections(seeded)
-            assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         finally:
             repo.close()
             with admin_connection(seeded) as conn, conn.cursor() as cursor:

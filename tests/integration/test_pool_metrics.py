@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -13,6 +12,7 @@ from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable
 from findsvc.telemetry.metrics import Metrics
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import admin_connection, create_database, insert_user
 
 
@@ -39,7 +39,7 @@ class TestPoolMetrics:
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics
     ) -> None:
         create_database(mysql_url)
-        insert_user(mysql_url, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, tzinfo=UTC))
+        insert_user(mysql_url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
         repo.get(Name("KrishnaMohan"))
         repo.get(Name("KrishnaMohan"))
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="ok") == 2

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,9 @@ from findsvc.adapters.mysql import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
 from findsvc.domain import deadline
 from findsvc.domain.model import Name, User, UserNotFound
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, findsvc
 from tests.support.db import ADDSERVICE_TABLE, admin_connection, create_database, insert_user
-from tests.support.server import findsvc
 
-SINCE = datetime(2018, 3, 14, tzinfo=UTC)
 EIGHT_EMOJI = "\U0001f600" * 8
 
 
@@ -51,13 +49,6 @@ def store(url: DatabaseUrl, **env: str) -> BreakerRepository[MySqlUserRepository
     return built
 
 
-@pytest.fixture
-def seeded(mysql_url: DatabaseUrl) -> DatabaseUrl:
-    create_database(mysql_url)
-    insert_user(mysql_url, "KrishnaMohan", 9731423166, SINCE)
-    return mysql_url
-
-
 class TestConnectionsTheServerClosed:
     @pytest.fixture
     def full_pool(self, seeded: DatabaseUrl) -> Iterator[BreakerRepository[MySqlUserRepository]]:
@@ -77,7 +68,7 @@ class TestConnectionsTheServerClosed:
         assert len(killed) == 8
         kill(seeded, killed)
         for _ in range(6):
-            assert full_pool.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert full_pool.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         assert not full_pool.breaker.is_open
         assert our_connection_ids(seeded).isdisjoint(killed)
 
@@ -97,7 +88,7 @@ class TestConnectionsTheServerClosed:
             users.get(Name("KrishnaMohan"))
             first = our_connection_ids(seeded)
             time.sleep(1.0)
-            assert users.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert users.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
             # The idle one was closed on our side too, not left for wait_timeout to reap.
             assert our_connection_ids(seeded).isdisjoint(first)
         finally:
@@ -110,7 +101,7 @@ class TestNamesTheTableCannotHold:
         self, mysql_url: DatabaseUrl
     ) -> Iterator[BreakerRepository[MySqlUserRepository]]:
         create_database(mysql_url, ADDSERVICE_TABLE.replace("utf8mb4", "utf8mb3"))
-        insert_user(mysql_url, "KrishnaMohan", 9731423166, SINCE)
+        insert_user(mysql_url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
         users = store(mysql_url)
         yield users
         users.close()
@@ -124,13 +115,13 @@ class TestNamesTheTableCannotHold:
     def test_such_names_never_open_the_circuit_nor_cost_a_connection(
         self, utf8mb3_users: BreakerRepository[MySqlUserRepository], mysql_url: DatabaseUrl
     ) -> None:
-        assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         connections = our_connection_ids(mysql_url)
         for _ in range(5):
             with pytest.raises(UserNotFound):
                 utf8mb3_users.get(Name(EIGHT_EMOJI))
         assert not utf8mb3_users.breaker.is_open
-        assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert utf8mb3_users.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         assert our_connection_ids(mysql_url) == connections
 
     def test_in_a_batch_only_that_name_is_not_found(
@@ -138,7 +129,7 @@ class TestNamesTheTableCannotHold:
     ) -> None:
         lookups = utf8mb3_users.get_many([Name(EIGHT_EMOJI), Name("KrishnaMohan")])
         assert isinstance(lookups[0], UserNotFound)
-        assert isinstance(lookups[1], User) and lookups[1].phone.value == 9731423166
+        assert isinstance(lookups[1], User) and lookups[1].phone.value == KRISHNA_PHONE
 
 
 def grant_sql(user: str, database: str, password_file: Path) -> list[str]:
@@ -174,7 +165,7 @@ class TestAccountsFromDbGrant:
         run_as_admin(seeded, grant_sql(account, seeded.database, password_file), sql_mode)
         users = store(replace(seeded, user=account), FINDSVC_DB_PASSWORD_FILE=str(password_file))
         try:
-            assert users.get(Name("KrishnaMohan")).phone.value == 9731423166
+            assert users.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         finally:
             users.close()
 

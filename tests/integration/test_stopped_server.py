@@ -11,7 +11,7 @@ import pytest
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import Settings
 from findsvc.entrypoints.grpc_server import FindServer
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.calls import KRISHNA, find
 
 
 @pytest.fixture
@@ -31,8 +31,5 @@ class TestAStoppedServer:
         # (a refusal that cannot be queued would kill gRPC's polling thread, and the process
         # would never exit).
         with grpc.insecure_channel(f"127.0.0.1:{stopped_server.port}") as channel:
-            stub = find_service_pb2_grpc.FindServiceStub(channel)
             for _ in range(3):
-                with pytest.raises(grpc.RpcError) as refused:
-                    stub.FindUser(find_service_pb2.FindUserRequest(name="KrishnaMohan"), timeout=5)
-                assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+                assert find(channel, KRISHNA) == grpc.StatusCode.UNAVAILABLE

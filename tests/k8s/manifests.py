@@ -6,12 +6,13 @@ import functools
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-K8S_DIR = Path(__file__).resolve().parents[2] / "k8s"
+from devkit import ROOT
+
+K8S_DIR = ROOT / "k8s"
 OVERLAYS = ("dev", "prod")
 # The oldest Kubernetes the manifests are for (native gRPC probes and matchLabelKeys in
 # topology spread need >= 1.27), and the newest schema kubernetes-validate ships.

@@ -19,20 +19,18 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devkit.mariadb import free_port
 from findsvc.config import DatabaseUrl
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.k8s.manifests import Obj, container_env, findsvc_container, overlay, port_number, the
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, SERVING
 from tests.support.db import admin_connection, create_database, insert_user
-from tests.support.mariadb import free_port
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 @dataclass
@@ -72,7 +70,7 @@ def select_only_db(mysql_server_url: DatabaseUrl) -> Iterator[tuple[DatabaseUrl,
     """A users table, and a user that may only read it, as findsvc's DBA would grant."""
     admin = replace(mysql_server_url, database=f"findsvc_k8s_{uuid.uuid4().hex[:12]}")
     create_database(admin)
-    insert_user(admin, "KrishnaMohan", 9731423166, datetime(2018, 3, 14, 9, 30, tzinfo=UTC))
+    insert_user(admin, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
     user, password = f"findsvc_{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(18)
     with admin_connection(admin) as conn, conn.cursor() as cursor:
         cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
@@ -148,7 +146,7 @@ class TestAsTheKubeletSeesIt:
         assert pod.probe("livenessProbe")
 
     def test_it_finds_users_with_the_password_from_the_secret_file(self, pod: Pod) -> None:
-        assert pod.find("KrishnaMohan").phone == 9731423166
+        assert pod.find(KRISHNA).phone == KRISHNA_PHONE
 
     def test_prometheus_finds_metrics_where_the_annotations_say(self, pod: Pod) -> None:
         template = the(overlay("prod"), "Deployment", "findsvc")

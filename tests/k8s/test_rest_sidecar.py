@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from devkit.envoy import CONFIG, DESCRIPTOR
 from tests.k8s.manifests import OVERLAYS, Obj, findsvc_container, overlay, port_number, the
-from tests.support.envoy import CONFIG, DESCRIPTOR
 
 every_overlay = pytest.mark.parametrize("name", OVERLAYS)
 

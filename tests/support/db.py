@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import pymysql
 
-from findsvc.config import DatabaseUrl
+from devkit.mariadb import PrivateMariaDB
+from findsvc.config import DatabaseUrl, parse_database_url
+from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 
 # The AddService's table as Hibernate lays it out (surrogate id first, DATETIME(6), a unique
 # VARCHAR(255) name), grown by a later AddService release: columns findsvc must ignore, in
@@ -68,3 +71,18 @@ def table_locked(url: DatabaseUrl) -> Iterator[None]:
             yield
         finally:
             cursor.execute("UNLOCK TABLES")
+
+
+@contextmanager
+def private_users_db() -> Iterator[tuple[PrivateMariaDB, DatabaseUrl]]:
+    """A MariaDB of the test's own, which it may stop and start, with the AddService's table
+    and the demo user; destroyed at the end."""
+    mariadb = PrivateMariaDB()
+    mariadb.start()
+    try:
+        url = replace(parse_database_url(mariadb.url), database="glarimy")
+        create_database(url)
+        insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
+        yield mariadb, url
+    finally:
+        mariadb.destroy()

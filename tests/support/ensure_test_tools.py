@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.mariadb import find_mariadbd
+from devkit.mariadb import find_mariadbd
 
 # (what must be there, the Debian packages that bring it)
 NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (

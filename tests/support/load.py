@@ -12,22 +12,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
-
-
-def find(channel: grpc.Channel, name: str, timeout_s: float = 5.0) -> grpc.StatusCode:
-    """FindUser's status code (OK when found)."""
-    stub = find_service_pb2_grpc.FindServiceStub(channel)
-    try:
-        stub.FindUser(find_service_pb2.FindUserRequest(name=name), timeout=timeout_s)
-    except grpc.RpcError as error:
-        return error.code()  # type: ignore[no-any-return]
-    return grpc.StatusCode.OK
-
-
-def health_status(channel: grpc.Channel, service: str) -> int:
-    stub = health_pb2_grpc.HealthStub(channel)
-    return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2).status  # type: ignore[no-any-return]
+from tests.support.calls import find
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, step_s: float = 0.05) -> float:
@@ -140,3 +125,17 @@ def thread_count(pid: int) -> int:
 
 def rss_kib(pid: int) -> int:
     return _status_field(pid, "VmRSS")
+
+
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not yet a zombie (an orphan's zombie waits for a reaper that may never come)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -9,9 +9,17 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.server import ServerProcess
+from devkit.server import ServerProcess
+from tests.support.calls import FIND_SERVICE
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+# The labels of FindUser's series, as go-grpc-prometheus names them.
+FIND_USER_LABELS = {
+    "grpc_type": "unary",
+    "grpc_service": FIND_SERVICE,
+    "grpc_method": "FindUser",
+}
 
 
 def log_entries(server: ServerProcess) -> list[dict[str, Any]]:

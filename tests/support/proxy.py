@@ -16,7 +16,7 @@ import socket
 import struct
 import threading
 
-from tests.support.mariadb import free_port
+from devkit.mariadb import free_port
 
 
 class TcpProxy:

@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
-from findsvc.domain.model import Name, PhoneNumber, User, UserNotFound
+from findsvc.domain.model import Name, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
-
-KRISHNA = User(Name("KrishnaMohan"), PhoneNumber(9731423166), datetime(2018, 3, 14, tzinfo=UTC))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FakeStore:
-    """Answers, or fails the way it is told to; counts the calls that reached it."""
-
-    def __init__(self) -> None:
-        self.failure: Exception | None = None
-        self.calls = 0
-
-    def get(self, name: Name) -> User:
-        self.calls += 1
-        if self.failure is not None:
-            raise self.failure
-        if name != KRISHNA.name:
-            raise UserNotFound(name)
-        return KRISHNA
-
-    def get_many(self, names: list[Name]) -> list[User]:
-        return [self.get(name) for name in names]
-
-    def ping(self) -> None:
-        if self.failure is not None:
-            raise self.failure
-
-    def close(self) -> None:
-        pass
+from tests.unit.fakes import KRISHNA, FailingStore, FakeClock
 
 
 @pytest.fixture
@@ -53,27 +16,27 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store() -> FakeStore:
-    return FakeStore()
+def store() -> FailingStore:
+    return FailingStore()
 
 
 @pytest.fixture
-def guarded(store: FakeStore, clock: FakeClock) -> BreakerRepository[FakeStore]:
+def guarded(store: FailingStore, clock: FakeClock) -> BreakerRepository[FailingStore]:
     return BreakerRepository(store, CircuitBreaker(3, retry_after_s=5.0, clock=clock))
 
 
-def fail_times(guarded: BreakerRepository[FakeStore], times: int) -> None:
+def fail_times(guarded: BreakerRepository[FailingStore], times: int) -> None:
     for _ in range(times):
         with pytest.raises(RepositoryUnavailable):
             guarded.get(KRISHNA.name)
 
 
 class TestClosed:
-    def test_calls_reach_the_store(self, guarded: BreakerRepository[FakeStore]) -> None:
+    def test_calls_reach_the_store(self, guarded: BreakerRepository[FailingStore]) -> None:
         assert guarded.get(KRISHNA.name) == KRISHNA
 
     def test_not_found_is_an_answer_not_a_failure(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         for _ in range(5):
             with pytest.raises(UserNotFound):
@@ -81,7 +44,7 @@ class TestClosed:
         assert not guarded.breaker.is_open
 
     def test_fewer_failures_than_the_threshold_keep_it_closed(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 2)
@@ -92,14 +55,14 @@ class TestClosed:
         assert not guarded.breaker.is_open
 
     def test_a_callers_deadline_or_a_busy_pool_is_not_held_against_the_store(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryTimeout("slow", blames_store=False)
         fail_times(guarded, 10)
         assert not guarded.breaker.is_open
 
     def test_timeouts_at_our_own_cap_count_as_failures(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryTimeout("hung", blames_store=True)
         fail_times(guarded, 3)
@@ -108,7 +71,7 @@ class TestClosed:
 
 class TestOpen:
     def test_threshold_failures_in_a_row_fail_later_calls_without_the_store(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
@@ -117,7 +80,7 @@ class TestOpen:
         assert store.calls == reached
 
     def test_methods_it_does_not_name_are_guarded_too(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
@@ -127,7 +90,7 @@ class TestOpen:
         assert store.calls == reached
 
     def test_a_failed_readiness_probe_opens_it_at_once(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         with pytest.raises(RepositoryUnavailable):
@@ -135,7 +98,7 @@ class TestOpen:
         assert guarded.breaker.is_open
 
     def test_a_probe_that_found_every_connection_busy_opens_nothing(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryTimeout("no connection free", blames_store=False)
         with pytest.raises(RepositoryUnavailable):
@@ -143,7 +106,7 @@ class TestOpen:
         assert not guarded.breaker.is_open
 
     def test_a_successful_probe_closes_it(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
@@ -154,7 +117,7 @@ class TestOpen:
 
 class TestHalfOpen:
     def test_after_the_wait_one_trial_call_reaches_the_store(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore, clock: FakeClock
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore, clock: FakeClock
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
@@ -164,7 +127,7 @@ class TestHalfOpen:
         assert not guarded.breaker.is_open
 
     def test_a_failed_trial_opens_it_for_another_wait(
-        self, guarded: BreakerRepository[FakeStore], store: FakeStore, clock: FakeClock
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore, clock: FakeClock
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)

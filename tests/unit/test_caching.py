@@ -10,21 +10,14 @@ from findsvc.adapters.caching import CachingRepository
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
-from tests.unit.fake_store import FakeStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.calls import KRISHNA_PHONE
+from tests.unit.fakes import FakeClock, FakeStore
 
 
 def cache(
     store: FakeStore, ttl_s: float = 10, size: int = 100, negative_ttl_s: float = 0
-) -> tuple[CachingRepository, Clock]:
-    clock = Clock()
+) -> tuple[CachingRepository, FakeClock]:
+    clock = FakeClock()
     return CachingRepository(store, ttl_s, size, negative_ttl_s, clock, cap_s=5), clock
 
 
@@ -33,7 +26,7 @@ class TestFoundUsers:
         store = FakeStore("KrishnaMohan")
         repo, _ = cache(store)
         repo.get(Name("KrishnaMohan"))
-        assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
+        assert repo.get(Name("KrishnaMohan")).phone.value == KRISHNA_PHONE
         assert store.singles == ["KrishnaMohan"]
         assert (repo.stats.hits, repo.stats.misses) == (1, 1)
 

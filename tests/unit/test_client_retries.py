@@ -10,6 +10,7 @@ import pytest
 
 from findsvc.client import DeadlineExceededError, FindClient, ServiceUnavailableError
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
+from tests.support.calls import KRISHNA_PHONE
 
 
 class FailingFirst(find_service_pb2_grpc.FindServiceServicer):
@@ -26,7 +27,7 @@ class FailingFirst(find_service_pb2_grpc.FindServiceServicer):
         self.calls += 1
         if self.calls <= self.failures:
             context.abort(self.code, "as a stopping or overloaded server would")
-        return find_service_pb2.UserRecord(name=request.name, phone=9731423166)
+        return find_service_pb2.UserRecord(name=request.name, phone=KRISHNA_PHONE)
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ class TestRetries:
     ) -> None:
         servicer = FailingFirst(code)
         with FindClient(serve(servicer)) as client:
-            assert client.find("KrishnaMohan").phone == 9731423166
+            assert client.find("KrishnaMohan").phone == KRISHNA_PHONE
         assert servicer.calls == 2
 
     def test_a_deadline_exceeded_is_not_retried(self, serve: Callable[[FailingFirst], str]) -> None:

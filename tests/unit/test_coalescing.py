@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
 from findsvc.adapters.coalescing import CoalescingRepository
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
-from tests.unit.fake_store import FakeStore
+from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from tests.unit.fakes import BudgetRecordingStore, FakeStore
 
 
 def in_thread(call: Callable[[], User]) -> tuple[threading.Thread, list[object]]:
@@ -114,18 +114,6 @@ class TestUnderLoad:
         store.singles.clear()
         repo.get(Name("KrishnaMohan"))
         assert store.singles == ["KrishnaMohan"]
-
-
-class BudgetRecordingStore(FakeStore):
-    """Keeps the deadline each batch query ran under."""
-
-    def __init__(self, *names: str) -> None:
-        super().__init__(*names)
-        self.batch_budgets: list[deadline.Deadline | None] = []
-
-    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
-        self.batch_budgets.append(deadline.current())
-        return super().get_many(names)
 
 
 def get_within(repo: CoalescingRepository, name: str, seconds: float) -> User:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from devkit import ROOT
 from findsvc.bootstrap import db_tls_context as client_context
 from findsvc.config import ConfigError, load
 
-ROOT = Path(__file__).resolve().parents[2]
 MYSQL = "mysql://findsvc@db.internal/glarimy"
 
 

@@ -1,25 +1,8 @@
-from datetime import UTC, datetime
-
 import pytest
 
-from findsvc.domain.model import InvalidName, Name, PhoneNumber, User, UserNotFound
+from findsvc.domain.model import InvalidName, Name, UserNotFound
 from findsvc.service_layer.find_user import find_user
-
-
-class FakeRepository:
-    def __init__(self, *users: User) -> None:
-        self._users = {user.name: user for user in users}
-        self.lookups: list[Name] = []
-
-    def get(self, name: Name) -> User:
-        self.lookups.append(name)
-        try:
-            return self._users[name]
-        except KeyError:
-            raise UserNotFound(name) from None
-
-
-KRISHNA = User(Name("KrishnaMohan"), PhoneNumber(9731423166), datetime(2018, 3, 14, tzinfo=UTC))
+from tests.unit.fakes import KRISHNA, FakeRepository
 
 
 def test_a_known_name_returns_the_user() -> None:

@@ -4,7 +4,8 @@ edited them by hand, and nobody changed the proto without running `make proto`."
 import runpy
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from devkit import ROOT
+
 COMMITTED_DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 
 

