@@ -20,9 +20,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devkit.mariadb import free_port
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+from findsvc.entrypoints.health import SERVING
 
 
 class ServerProcess:

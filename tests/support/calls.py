@@ -11,9 +11,10 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from devkit.server import NOT_SERVING, SERVING, ServerProcess
+from devkit.server import ServerProcess
 from findsvc.client import UserRecord
 from findsvc.entrypoints.cli import DEMO_USERS
+from findsvc.entrypoints.health import NOT_SERVING, SERVING
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 __all__ = [
