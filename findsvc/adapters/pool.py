@@ -40,7 +40,6 @@ class PoolExhausted(Exception):
 class _Idle(Generic[C]):
     conn: C
     since: float  # when it went back to the pool
-    generation: int
 
 
 class ConnectionPool(Generic[C]):
@@ -79,7 +78,7 @@ class ConnectionPool(Generic[C]):
             with self._lock:
                 stale = self._take_stale()
                 idle = self._idle.pop() if self._idle else None
-                generation = idle.generation if idle else self._generation
+                generation = self._generation  # every idle connection is of the current one
                 self._in_use += 1
                 self._changed()
             _close_all(stale)
@@ -105,9 +104,8 @@ class ConnectionPool(Generic[C]):
         restart). Idle ones are closed now, busy ones when they come back."""
         with self._lock:
             self._generation += 1
-            idle, self._idle = self._idle, []
-            self._changed()
-        _close_all(entry.conn for entry in idle)
+            idle = self._take_idle()
+        _close_all(idle)
 
     @property
     def idle(self) -> int:
@@ -129,7 +127,7 @@ class ConnectionPool(Generic[C]):
     def _give_back(self, conn: C, generation: int) -> None:
         with self._lock:
             if generation == self._generation:
-                self._idle.append(_Idle(conn, self._clock(), generation))
+                self._idle.append(_Idle(conn, self._clock()))
                 return
         _close_quietly(conn)
 
@@ -144,9 +142,14 @@ class ConnectionPool(Generic[C]):
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-            self._changed()
-        _close_all(entry.conn for entry in idle)
+            idle = self._take_idle()
+        _close_all(idle)
+
+    def _take_idle(self) -> list[C]:
+        # Under the lock.
+        idle, self._idle = self._idle, []
+        self._changed()
+        return [entry.conn for entry in idle]
 
 
 def _close_all(conns: Iterable[Closeable]) -> None:
