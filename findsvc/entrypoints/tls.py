@@ -26,7 +26,7 @@ class CertificateFiles:
     def __init__(self, cert: Path, key: Path, client_ca: Path | None) -> None:
         self._cert, self._key, self._client_ca = cert, key, client_ca
         self._watch = FileWatch(cert, key, *((client_ca,) if client_ca else ()))
-        self._failed: object = None  # the stamp of files that did not load, or "unreadable"
+        self._unreadable = False  # reported once, until the files read again
         self.initial = self._load()
 
     def _load(self) -> grpc.ServerCertificateConfiguration:
@@ -54,13 +54,14 @@ class CertificateFiles:
             configuration = self._load()
         except (ConfigError, OSError) as error:
             # Mid-rotation files may be half written: keep serving the last good ones. Files
-            # that changed are tried, and reported, once; unreadable ones are reported once.
-            failed: object = self._watch.stamp if isinstance(error, ConfigError) else "unreadable"
-            if failed != self._failed:
+            # that changed are tried, and so reported, once per change (the watch says so
+            # once); files that cannot be read fail every look, so they are reported once.
+            unreadable = isinstance(error, OSError)
+            if not (unreadable and self._unreadable):
                 log.warning("TLS files changed but do not load; keeping the current certificate")
-            self._failed = failed
+            self._unreadable = unreadable
             return None
-        self._failed = None
+        self._unreadable = False
         log.info("TLS certificate reloaded")
         return configuration
 
