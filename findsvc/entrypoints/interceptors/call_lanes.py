@@ -114,10 +114,12 @@ class CallLanes(WrappingInterceptor):
     """`lanes` maps each served method's full name to its lane; `on_refused(method)` hears of
     each call refused past its lane's cap (metrics: the refusal never reaches the observer)."""
 
-    def __init__(self, lanes: Mapping[str, Lane]) -> None:
+    def __init__(
+        self, lanes: Mapping[str, Lane], on_refused: Callable[[str], None] | None = None
+    ) -> None:
         super().__init__()
         self._lanes = dict(lanes)
-        self.on_refused: Callable[[str], None] = lambda _method: None
+        self._on_refused = on_refused
 
     def intercept_service(
         self,
@@ -126,7 +128,8 @@ class CallLanes(WrappingInterceptor):
     ) -> Handler | None:
         lane = self._lanes.get(handler_call_details.method)
         if lane is not None and lane.full():
-            self.on_refused(handler_call_details.method)
+            if self._on_refused is not None:
+                self._on_refused(handler_call_details.method)
             return OVER_CAP
         return super().intercept_service(continuation, handler_call_details)
 

@@ -30,17 +30,16 @@ class CallChain:
 def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallChain:
     """Without telemetry, calls are neither traced nor counted (a server in a test)."""
     closing_gate = ClosingGate(FIND_SERVICE_NAME)
+    observer = None
     observed: list[grpc.ServerInterceptor[Any, Any]] = []
-    lanes = CallLanes(server_lanes(settings))
     if telemetry is not None:
         observer = CallObserver(telemetry.metrics, settings.access_log)
         observed = [*telemetry.tracing, observer]
-        lanes.on_refused = observer.refused
     interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
         # A lane per kind of call, and its cap. Outermost: gRPC reads the thread pool off the
         # outermost handler, and a call past its lane's cap is refused before anything else
         # (the observer only counts it).
-        lanes,
+        CallLanes(server_lanes(settings), on_refused=observer.refused if observer else None),
         # Tracing, then metrics and access logs: the span covers the metered call, and both
         # see every call but those past a lane's cap, the refusals below included. An unknown
         # method is refused here (UNIMPLEMENTED), before auth sees its name.
