@@ -7,7 +7,11 @@ deadline, per second), the p99 latency of those, the status codes, and how many 
 `Check`s, sent every 250 ms as a kubelet would, failed (the naive reference has no health
 service: none). Writes bench/overload.json and bench/overload.png.
 
-Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1),
+Capacity and every point are measured again in each of BENCH_ROUNDS rounds (3), interleaved,
+so drifting background load hits every server and level alike; each point reports its median
+round (by goodput over that round's capacity), and the liveness failures of all rounds.
+
+Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1), BENCH_ROUNDS (3),
 BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc;
 BENCH_VARIANTS adds findsvc servers with settings of their own, as in bench/__main__.py.
 Targets: bench/targets.py; `python -m bench.report` redraws the table and plot from the JSON.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -144,9 +149,21 @@ def offered_point(
     return result
 
 
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median goodput over capacity (the lower one of an even count);
+    the probes of every round."""
+    point = dict(sorted(rounds, key=lambda p: p["goodput_over_capacity"])[(len(rounds) - 1) // 2])
+    point["rounds_goodput_over_capacity"] = [p["goodput_over_capacity"] for p in rounds]
+    if point["liveness_checks"] is not None:
+        point["liveness_checks"] = sum(p["liveness_checks"] for p in rounds)
+        point["liveness_failed"] = sum(p["liveness_failed"] for p in rounds)
+    return point
+
+
 def main() -> int:
     seconds = float(os.environ.get("BENCH_SECONDS", "4"))
     warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     levels = [
         float(x) for x in os.environ.get("BENCH_OVERLOAD_LEVELS", "0.5,1,1.5,2,2.5,3").split(",")
     ]
@@ -157,35 +174,43 @@ def main() -> int:
             s for s in scenarios(database.url, database.port) if s.key in SERVERS or s.variant
         ]
         servers = {s.key: start_server(s) for s in chosen}
+        capacities: dict[str, list[float]] = {key: [] for key in servers}
+        samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+            key: {str(level): [] for level in levels} for key in servers
+        }
         try:
-            capacity = {}
             picks = random.Random(0).choices(names, k=REQUESTS)
             requests = [FindUserRequest(name=name).SerializeToString() for name in picks]
-            for key, (_process, target) in servers.items():
-                capacity[key] = measured_capacity(target, requests, warmup_s, seconds)
-                print(
-                    f"bench overload: {key} capacity {capacity[key]:,.0f} calls/s", file=sys.stderr
-                )
-            points: dict[str, dict[str, Any]] = {key: {} for key in servers}
-            for level in levels:  # interleaved, so drifting background load hits both alike
-                for key, (process, target) in servers.items():
-                    cpu_before = cpu_seconds(process)
-                    point = offered_point(
-                        target,
-                        requests,
-                        level * capacity[key],
-                        warmup_s,
-                        seconds,
-                        key.startswith("findsvc"),
+            for round_number in range(1, rounds + 1):
+                for key, (_process, target) in servers.items():
+                    capacities[key].append(measured_capacity(target, requests, warmup_s, seconds))
+                    print(
+                        f"bench overload: round {round_number}: {key} capacity"
+                        f" {capacities[key][-1]:,.0f} calls/s",
+                        file=sys.stderr,
                     )
-                    point["server_cpu_share"] = round(
-                        (cpu_seconds(process) - cpu_before) / (warmup_s + seconds), 3
-                    )
-                    point["goodput_over_capacity"] = round(
-                        point["goodput_per_s"] / capacity[key], 3
-                    )
-                    points[key][str(level)] = point
-                    print(f"bench overload: {key} at {level}x: {point}", file=sys.stderr)
+                for level in levels:  # interleaved, so drifting background load hits both alike
+                    for key, (process, target) in servers.items():
+                        capacity = capacities[key][-1]
+                        cpu_before = cpu_seconds(process)
+                        point = offered_point(
+                            target,
+                            requests,
+                            level * capacity,
+                            warmup_s,
+                            seconds,
+                            key.startswith("findsvc"),
+                        )
+                        point["server_cpu_share"] = round(
+                            (cpu_seconds(process) - cpu_before) / (warmup_s + seconds), 3
+                        )
+                        point["capacity_per_s"] = capacity
+                        point["goodput_over_capacity"] = round(point["goodput_per_s"] / capacity, 3)
+                        samples[key][str(level)].append(point)
+                        print(
+                            f"bench overload: round {round_number}: {key} at {level}x: {point}",
+                            file=sys.stderr,
+                        )
         finally:
             stop_servers([process for process, _ in servers.values()])
     settings = {
@@ -193,13 +218,17 @@ def main() -> int:
         "warmup_s": warmup_s,
         "deadline_s": DEADLINE_S,
         "users": users,
-        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s",
+        "rounds": rounds,
+        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s; median round",
         "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
     }
     report: dict[str, Any] = {
         **header(load_before, settings),
-        "capacity_per_s": capacity,
-        "results": points,
+        "capacity_per_s": {key: statistics.median(c) for key, c in capacities.items()},
+        "results": {
+            key: {level: median_round(runs) for level, runs in points.items()}
+            for key, points in samples.items()
+        },
     }
     report["machine"]["loadavg_after"] = list(os.getloadavg())
     publish(report, RESULTS)
