@@ -47,7 +47,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         # Streams on one connection: no more than all lanes admit.
         ("grpc.max_concurrent_streams", calls_admitted(settings)),
         # Calls of one method waiting for that thread: some refused past the soft limit, all
-        # past the hard one. Per method, so a FindUser flood refuses no probe.
+        # past the hard one. Per method, so a FindUser flood refuses no probe. Not below the
+        # lane's cap: a burst arrives faster than the thread takes calls in, and a shorter
+        # queue (cheaper under a flood) refuses part of a burst on an idle server.
         ("grpc.server.max_pending_requests", settings.max_concurrency),
         ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
     ]
