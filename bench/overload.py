@@ -1,15 +1,15 @@
 """`make bench-overload` (and `make bench`): open-loop overload, findsvc beside the naive reference.
 
-Each server's capacity is first measured closed-loop (32 calls in flight). Then calls are
-offered open-loop, at 0.5x to 3x that capacity, each with a 250 ms deadline, as clients that
-do not slow down when the server does. Reported per point: goodput (OK answers within the
-deadline, per second), the p99 latency of those, the status codes, and how many liveness
-`Check`s, sent every 250 ms as a kubelet would, failed (the naive reference has no health
-service: none). Writes bench/overload.json and bench/overload.png.
+Just before each point, the server's capacity is measured closed-loop (32 calls in flight). Then
+calls are offered open-loop, at 0.5x to 3x that capacity, each with a 250 ms deadline, as
+clients that do not slow down when the server does. Reported per point: goodput (OK answers
+within the deadline, per second), the p99 latency of those, the status codes, and how many
+liveness `Check`s, sent every 250 ms as a kubelet would, failed (the naive reference has no
+health service: none). Writes bench/overload.json and bench/overload.png.
 
-Capacity and every point are measured again in each of BENCH_ROUNDS rounds (3), interleaved,
-so drifting background load hits every server and level alike; each point reports its median
-round (by goodput over that round's capacity), and the liveness failures of all rounds.
+Every point is measured in each of BENCH_ROUNDS rounds (3), interleaved, so drifting background
+load hits every server and level alike; each point reports its median round (by goodput over
+the capacity measured just before it), and the liveness failures of all rounds.
 
 Knobs (environment): BENCH_SECONDS per point (default 4), BENCH_WARMUP_S (1), BENCH_ROUNDS (3),
 BENCH_OVERLOAD_LEVELS (0.5,1,1.5,2,2.5,3), BENCH_USERS (100000); FINDSVC_* go to findsvc;
@@ -182,16 +182,12 @@ def main() -> int:
             picks = random.Random(0).choices(names, k=REQUESTS)
             requests = [FindUserRequest(name=name).SerializeToString() for name in picks]
             for round_number in range(1, rounds + 1):
-                for key, (_process, target) in servers.items():
-                    capacities[key].append(measured_capacity(target, requests, warmup_s, seconds))
-                    print(
-                        f"bench overload: round {round_number}: {key} capacity"
-                        f" {capacities[key][-1]:,.0f} calls/s",
-                        file=sys.stderr,
-                    )
                 for level in levels:  # interleaved, so drifting background load hits both alike
                     for key, (process, target) in servers.items():
-                        capacity = capacities[key][-1]
+                        # Measured again just before each point: this machine's speed drifts
+                        # by a fifth within a minute, and the point is read against it.
+                        capacity = measured_capacity(target, requests, warmup_s, seconds)
+                        capacities[key].append(capacity)
                         cpu_before = cpu_seconds(process)
                         point = offered_point(
                             target,
@@ -219,7 +215,7 @@ def main() -> int:
         "deadline_s": DEADLINE_S,
         "users": users,
         "rounds": rounds,
-        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s; median round",
+        "capacity": f"closed loop, {CAPACITY_CONCURRENCY} in flight, OK calls/s, before each point",
         "load_generator": f"1 process, raw HTTP/2 open loop over {CONNECTIONS} connections",
     }
     report: dict[str, Any] = {
