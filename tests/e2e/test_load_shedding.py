@@ -59,7 +59,7 @@ class TestBursts:
     ) -> None:
         # A burst reaches gRPC's C core faster than its one polling thread takes calls in: a
         # queue there shorter than the bound (say 8, which sheds an overload more cheaply)
-        # refused about a third of each such burst with CANCELLED, on an idle server.
+        # refused more than a quarter of each such burst with CANCELLED, on an idle server.
         bound = 32
         server = start_server(
             {"FINDSVC_DB_URL": users_db_url, "FINDSVC_MAX_CONCURRENCY": str(bound)}

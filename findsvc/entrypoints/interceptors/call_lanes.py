@@ -132,7 +132,7 @@ class CallLanes(WrappingInterceptor):
             # than the workers answer them, and each one it must refuse costs about 120 us of CPU;
             # while it waits for the GIL, the flood queues in gRPC's C core, which refuses
             # past its limit without Python. (bench.overload: 40 % fewer refusals here, and
-            # goodput at 2x from 0.88 to 0.95 of capacity, medians of 10 rounds.)
+            # goodput at 2x from 0.88 to 0.94 of capacity, medians of 10 rounds.)
             time.sleep(0)
             if self._on_refused is not None:
                 self._on_refused(handler_call_details.method)
