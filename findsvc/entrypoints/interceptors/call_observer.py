@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import descriptor_pool
+from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
 from findsvc.entrypoints.interceptors.call_lanes import refusing_at_once
@@ -31,6 +32,13 @@ _REQUEST_ID_MAX = 128
 _QUIET_SERVICES = frozenset({HEALTH_SERVICE.full_name})
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+# go-grpc-prometheus's grpc_type, by (request streaming, response streaming).
+_GRPC_TYPES = {
+    (False, False): "unary",
+    (True, False): "client_stream",
+    (False, True): "server_stream",
+    (True, True): "bidi_stream",
+}
 # Methods the server does not serve share one label, so callers cannot add metric series.
 UNKNOWN_METHOD = "/unknown/unknown"
 
@@ -65,35 +73,13 @@ class CallObserver(WrappingInterceptor):
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, self._instruments_for(method, "unary")),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(
-                self._unary(handler.stream_unary, self._instruments_for(method, "client_stream")),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._streaming(
-                    handler.unary_stream, self._instruments_for(method, "server_stream")
-                ),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.stream_stream is not None:
-            return grpc.stream_stream_rpc_method_handler(
-                self._streaming(
-                    handler.stream_stream, self._instruments_for(method, "bidi_stream")
-                ),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return handler
+        streams = (handler.request_streaming, handler.response_streaming)
+        instruments = self._instruments_for(method, _GRPC_TYPES[streams])
+        observe = self._streaming if handler.response_streaming else self._unary
+        wrapped: grpc.RpcMethodHandler[Any, Any] = wrap_server_method_handler(  # type: ignore[no-untyped-call]
+            lambda behavior: observe(behavior, instruments), handler
+        )
+        return wrapped
 
     def refused(self, method: str) -> None:
         """A call of a served method refused before any handler ran (past its lane's cap):
@@ -208,13 +194,7 @@ def find_request_id(metadata: Any) -> str | None:
 
 
 def _grpc_type(method: str) -> str:
-    """go-grpc-prometheus's grpc_type of a served method, from its descriptor."""
+    """The grpc_type of a served method, from its descriptor."""
     service, _, name = method.lstrip("/").rpartition("/")
     descriptor = descriptor_pool.Default().FindServiceByName(service).FindMethodByName(name)
-    streams = (descriptor.client_streaming, descriptor.server_streaming)
-    return {
-        (False, False): "unary",
-        (True, False): "client_stream",
-        (False, True): "server_stream",
-        (True, True): "bidi_stream",
-    }[streams]
+    return _GRPC_TYPES[descriptor.client_streaming, descriptor.server_streaming]
