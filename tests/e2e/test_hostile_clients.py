@@ -133,13 +133,12 @@ class TestProbesDuringAFindUserFlood:
         )
         failed_probes = 0
         with (
-            Load(server.target, ["KrishnaMohan"], callers=16) as flood,
+            Load(server.target, [KRISHNA], callers=16) as flood,
             server.channel() as channel,
         ):
-            health = health_pb2_grpc.HealthStub(channel)
             for _ in range(30):
                 try:
-                    health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=1)
+                    health_status(channel, "liveness", timeout_s=1)
                 except grpc.RpcError:
                     failed_probes += 1
                 time.sleep(0.1)
