@@ -1,16 +1,26 @@
-"""The machine a run is on, and the CPU time a server process used: what the numbers mean."""
+"""The machine a run is on, the CPU time a server process used, and which of several rounds a
+result reports: what the numbers mean."""
 
 from __future__ import annotations
 
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.scenarios import tuning
+
+Round = TypeVar("Round")
+
+
+def median_round(rounds: list[Round], by: Callable[[Round], float]) -> Round:
+    """The round in the middle when sorted `by` (of an even count, the upper of the two);
+    the other figures of that round come with it."""
+    return sorted(rounds, key=by)[len(rounds) // 2]
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:

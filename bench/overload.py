@@ -37,7 +37,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.host import cpu_seconds, header
+from bench.host import cpu_seconds, header, median_round
 from bench.open_loop import OpenLoop
 from bench.report import publish
 from bench.scenarios import scenarios
@@ -149,10 +149,9 @@ def offered_point(
     return result
 
 
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round with the median goodput over capacity (the lower one of an even count);
-    the probes of every round."""
-    point = dict(sorted(rounds, key=lambda p: p["goodput_over_capacity"])[(len(rounds) - 1) // 2])
+def median_point(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median goodput over capacity; the probes of every round."""
+    point = dict(median_round(rounds, by=lambda p: p["goodput_over_capacity"]))
     point["rounds_goodput_over_capacity"] = [p["goodput_over_capacity"] for p in rounds]
     if point["liveness_checks"] is not None:
         point["liveness_checks"] = sum(p["liveness_checks"] for p in rounds)
@@ -222,7 +221,7 @@ def main() -> int:
         **header(load_before, settings),
         "capacity_per_s": {key: statistics.median(c) for key, c in capacities.items()},
         "results": {
-            key: {level: median_round(runs) for level, runs in points.items()}
+            key: {level: median_point(runs) for level, runs in points.items()}
             for key, points in samples.items()
         },
     }

@@ -19,7 +19,7 @@ import urllib.parse
 
 import aiohttp
 
-from bench.host import cpu_seconds
+from bench.host import cpu_seconds, median_round
 from bench.load import Sample, Tally, run_load
 from devkit.envoy import EnvoyProcess
 from devkit.server import ServerProcess
@@ -127,7 +127,7 @@ def measure(
                     )
                 )
             for way, samples in runs.items():
-                median = sorted(samples, key=lambda run: run[0].calls_per_s)[len(samples) // 2]
+                median = median_round(samples, by=lambda run: run[0].calls_per_s)
                 results[way][str(concurrency)] = _point(*median)
     finally:
         if envoy is not None:

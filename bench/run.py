@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import db_path, rest
-from bench.host import cpu_seconds, header
+from bench.host import cpu_seconds, header, median_round
 from bench.load import Sample, run_load
 from bench.progress import Progress
 from bench.report import publish
@@ -19,11 +19,6 @@ from bench.scenarios import HOT_SET, Scenario, scenarios
 from bench.servers import seeded_database, start_server, stop_servers
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-
-
-def median(runs: list[Sample]) -> Sample:
-    """The run with the median throughput, its latencies with it."""
-    return sorted(runs, key=lambda run: run.calls_per_s)[len(runs) // 2]
 
 
 def summary(sample: Sample) -> dict[str, Any]:
@@ -63,7 +58,8 @@ def measure(
                     samples.setdefault(scenario.key, []).append(sample)
                     progress.point_done()
             for key, runs in samples.items():
-                results.setdefault(key, {})[str(concurrency)] = summary(median(runs))
+                median = median_round(runs, by=lambda run: run.calls_per_s)
+                results.setdefault(key, {})[str(concurrency)] = summary(median)
     finally:
         stop_servers([process for process, _ in servers])
     progress.close()
