@@ -72,11 +72,7 @@ class ClosingGate(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 self._ended()  # the call has already ended
             return behaviour(request, context)
 
-        return grpc.unary_unary_rpc_method_handler(
-            counted,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return handler._replace(unary_unary=counted)
 
     def _ended(self) -> None:
         with self._idle:
