@@ -45,9 +45,12 @@ SERVICE_CONFIG = {
             },
         }
     ],
-    # Retries stop while more than about half of recent calls fail (an overloaded server
-    # sheds with UNAVAILABLE or CANCELLED): retrying then would only multiply the overload.
-    "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
+    # gRPC's token bucket: a failed attempt takes a token, an answer gives back a tenth of
+    # one, and retries stop while half the tokens are gone. So failures sustained above
+    # about 1 in 11 calls (an overloaded server shedding with UNAVAILABLE or CANCELLED) soon
+    # stop them, as retrying would only multiply the overload; but 50 failures at once, one
+    # stopping pod refusing every caller's call, are still retried (10 tokens were not).
+    "retryThrottling": {"maxTokens": 100, "tokenRatio": 0.1},
 }
 
 
