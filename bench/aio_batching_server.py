@@ -18,7 +18,7 @@ import threading
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import parse_database_url
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import Lookup

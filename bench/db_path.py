@@ -15,10 +15,10 @@ from typing import Any
 
 import pymysql
 
-from findsvc.adapters.coalescing import CoalescingRepository
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import parse_database_url
 from findsvc.domain.model import Name
+from findsvc.policies.coalescing import CoalescingRepository
 
 THREADS = 16
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
 from devkit.mariadb import PrivateMariaDB
-from findsvc.adapters.pool import ConnectionPool
+from findsvc.adapters.mysql.pool import ConnectionPool
 
 FIND = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
 ROUNDS = 5

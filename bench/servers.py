@@ -22,7 +22,7 @@ from bench.scenarios import Scenario
 from devkit.mariadb import PrivateMariaDB, free_port
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
-SCHEMA = Path(__file__).resolve().parent.parent / "findsvc" / "adapters" / "schema.sql"
+SCHEMA = Path(__file__).resolve().parent.parent / "findsvc" / "adapters" / "mysql" / "schema.sql"
 USER_NAME = "BenchUser{:06d}"  # the seeded users: BenchUser000000, BenchUser000001...
 
 

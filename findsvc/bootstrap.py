@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
-from findsvc.adapters.caching import CacheObserver, CachingRepository
-from findsvc.adapters.coalescing import CoalescingRepository
-from findsvc.adapters.mysql import MySqlUserRepository
-from findsvc.adapters.mysql_target import MySqlTarget, tls_context
-from findsvc.adapters.pool import PoolObserver
+from findsvc.adapters.mysql.pool import PoolObserver
+from findsvc.adapters.mysql.repository import MySqlUserRepository
+from findsvc.adapters.mysql.target import MySqlTarget, tls_context
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import ConfigError, Settings
 from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
+from findsvc.entrypoints.chain import call_chain
 from findsvc.entrypoints.grpc_server import FindServer
-from findsvc.entrypoints.interceptors.chain import call_chain
+from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
+from findsvc.policies.caching import CacheObserver, CachingRepository
+from findsvc.policies.coalescing import CoalescingRepository
 
 if TYPE_CHECKING:
     from findsvc.telemetry.telemetry import Telemetry

@@ -1,5 +1,5 @@
-"""The repository port on real stores and the wrappers around it: MySQL through PyMySQL
-(its pool, errors, TLS and grants), the embedded SQLite, and the circuit breaker, request
-coalescing and cache, which wrap any repository. Adapters take plain values (a
-`MySqlTarget`, an `ssl.SSLContext`, numbers) and report to observer Protocols of their own;
-they import `findsvc.domain` only: never `findsvc.config`, telemetry or gRPC."""
+"""The repository port on real stores: MySQL through PyMySQL (`mysql/`: the repository, its
+pool, errors, TLS target and grants) and the embedded SQLite, with the row and batch helpers
+both share. Adapters take plain values (a `MySqlTarget`, an `ssl.SSLContext`, numbers) and
+report to observer Protocols of their own; they import `findsvc.domain` only: never
+`findsvc.config`, telemetry or gRPC."""

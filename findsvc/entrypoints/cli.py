@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from findsvc import bootstrap
-from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
+from findsvc.adapters.mysql.grants import BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
 from findsvc.entrypoints.grpc_server import serve_until_signalled

@@ -17,11 +17,11 @@ from grpc_reflection.v1alpha import reflection
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
 from findsvc.domain.ports import CheckedRepository
+from findsvc.entrypoints.chain import CallChain, call_chain
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import Readiness
 from findsvc.entrypoints.health_service import HealthService
-from findsvc.entrypoints.interceptors.call_lanes import calls_admitted
-from findsvc.entrypoints.interceptors.chain import CallChain, call_chain
+from findsvc.entrypoints.runtime.call_lanes import calls_admitted
 from findsvc.entrypoints.tls import add_listening_port
 from glarimy.ums.find.v1 import find_service_pb2_grpc
 
@@ -64,7 +64,7 @@ class FindServer:
         users: CheckedRepository,
         calls: CallChain | None = None,
     ) -> None:
-        """`calls`: what runs on every call (interceptors/chain.py); by default, untraced and
+        """`calls`: what runs on every call (chain.py); by default, untraced and
         uncounted."""
         self._settings = settings
         calls = calls or call_chain(settings)

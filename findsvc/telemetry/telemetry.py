@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class Telemetry:
     """Raises ConfigError when tracing is asked for but its extra is not installed.
 
-    The call chain (entrypoints/interceptors/chain.py) puts `tracing` and a call observer
+    The call chain (entrypoints/chain.py) puts `tracing` and a call observer
     on `metrics` on every call.
     """
 

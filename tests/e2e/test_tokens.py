@@ -16,7 +16,7 @@ import pytest
 
 from devkit.server import ServerProcess, StartServer, serving
 from findsvc.client import AuthenticationError, FindClient
-from findsvc.entrypoints.interceptors.token_auth import RELOAD_CHECK_S
+from findsvc.entrypoints.middleware.token_auth import RELOAD_CHECK_S
 from tests.support.calls import (
     KRISHNA,
     KRISHNA_PHONE,

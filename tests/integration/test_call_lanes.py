@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from findsvc.entrypoints.interceptors.call_lanes import Lane
+from findsvc.entrypoints.runtime.call_lanes import Lane
 
 
 @pytest.fixture

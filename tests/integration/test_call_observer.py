@@ -10,7 +10,7 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from findsvc.entrypoints.interceptors.call_observer import CallObserver
+from findsvc.entrypoints.middleware.call_observer import CallObserver
 from findsvc.telemetry.metrics import Metrics
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import Name, User

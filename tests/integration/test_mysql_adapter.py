@@ -12,7 +12,7 @@ import pytest
 
 from devkit.mariadb import free_port
 from findsvc import bootstrap
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryUnavailable

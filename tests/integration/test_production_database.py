@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from findsvc import bootstrap
-from findsvc.adapters.breaker import BreakerRepository
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import DatabaseUrl, load
 from findsvc.domain import deadline
 from findsvc.domain.model import Name, User, UserNotFound
+from findsvc.policies.breaker import BreakerRepository
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, findsvc
 from tests.support.db import ADDSERVICE_TABLE, admin_connection, create_database, insert_user
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from findsvc.adapters.mysql import MySqlUserRepository
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import DatabaseUrl
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound

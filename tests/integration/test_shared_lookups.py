@@ -13,12 +13,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from findsvc.adapters.caching import CachingRepository
 from findsvc.bootstrap import build_serving_repository
 from findsvc.config import DatabaseUrl, Settings
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import CheckedRepository, RepositoryTimeout
+from findsvc.policies.caching import CachingRepository
 from tests.support.db import table_locked
 from tests.support.load import wait_for
 

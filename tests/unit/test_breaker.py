@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
 from findsvc.domain.model import Name, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from tests.unit.fakes import KRISHNA, FailingStore, FakeClock
 
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from findsvc.adapters.caching import CachingRepository
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from findsvc.policies.caching import CachingRepository
 from tests.support.calls import KRISHNA_PHONE
 from tests.unit.fakes import FakeClock, FakeStore
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from findsvc.adapters.coalescing import CoalescingRepository
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from findsvc.policies.coalescing import CoalescingRepository
 from tests.unit.fakes import BudgetRecordingStore, FakeStore
 
 

@@ -12,13 +12,13 @@ import pytest
 from grpc_health.v1 import health, health_pb2
 
 from findsvc import bootstrap
-from findsvc.adapters.breaker import BreakerRepository, CircuitBreaker
-from findsvc.adapters.mysql import MySqlUserRepository
-from findsvc.adapters.mysql_errors import describe, is_charset_error
+from findsvc.adapters.mysql.errors import describe, is_charset_error
+from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import ConfigError, parse_database_url
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryMisconfigured, RepositoryUnavailable
 from findsvc.entrypoints.health import Readiness
+from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 
 URL = parse_database_url("mysql://findsvc@127.0.0.1:9/glarimy")
 SECRET_DETAIL = "pässwörd€ at position 10"

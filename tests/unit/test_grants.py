@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from findsvc.adapters.mysql_grants import BadGrant, read_only_account_sql
+from findsvc.adapters.mysql.grants import BadGrant, read_only_account_sql
 
 
 class TestReadOnlyAccountSql:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from findsvc.adapters.outcomes import Outcome, answer
 from findsvc.domain import deadline
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.policies.outcomes import Outcome, answer
 
 
 class _Waiter:

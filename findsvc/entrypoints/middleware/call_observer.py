@@ -17,8 +17,8 @@ from google.protobuf import descriptor_pool
 from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
-from findsvc.entrypoints.interceptors.call_lanes import refusing_at_once
-from findsvc.entrypoints.interceptors.wrap_once import WrappingInterceptor
+from findsvc.entrypoints.runtime.call_lanes import refusing_at_once
+from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
     from findsvc.telemetry.metrics import Metrics

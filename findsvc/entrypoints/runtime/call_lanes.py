@@ -27,7 +27,7 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
-from findsvc.entrypoints.interceptors.wrap_once import Handler, WrappingInterceptor
+from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
 
 
 class Lane(ThreadPoolExecutor):

@@ -14,14 +14,14 @@ import pymysql
 import pymysql.cursors
 
 from findsvc.adapters.batch import find_many
-from findsvc.adapters.mysql_errors import (
+from findsvc.adapters.mysql.errors import (
     CONNECTION_ERRORS,
     describe,
     is_charset_error,
     is_driver_error,
 )
-from findsvc.adapters.mysql_target import MySqlTarget
-from findsvc.adapters.pool import ConnectionPool, PoolExhausted, PoolObserver
+from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
+from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.adapters.rows import user_from_row
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound

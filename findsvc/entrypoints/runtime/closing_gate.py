@@ -25,7 +25,7 @@ from typing import Any
 
 import grpc
 
-from findsvc.entrypoints.interceptors.wrap_once import Handler, WrapOnce
+from findsvc.entrypoints.wrap_once import Handler, WrapOnce
 
 
 class ClosingGate(grpc.ServerInterceptor):  # type: ignore[type-arg]

@@ -22,10 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from findsvc.adapters.outcomes import Outcome, answer, own
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.policies.outcomes import Outcome, answer, own
 
 
 class CacheObserver(Protocol):

@@ -9,11 +9,11 @@ import grpc
 
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE_NAME
-from findsvc.entrypoints.interceptors.call_lanes import CallLanes, server_lanes
-from findsvc.entrypoints.interceptors.call_limits import CallLimits
-from findsvc.entrypoints.interceptors.call_observer import CallObserver
-from findsvc.entrypoints.interceptors.closing_gate import ClosingGate
-from findsvc.entrypoints.interceptors.token_auth import token_auth
+from findsvc.entrypoints.middleware.call_limits import CallLimits
+from findsvc.entrypoints.middleware.call_observer import CallObserver
+from findsvc.entrypoints.middleware.token_auth import token_auth
+from findsvc.entrypoints.runtime.call_lanes import CallLanes, server_lanes
+from findsvc.entrypoints.runtime.closing_gate import ClosingGate
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
     from findsvc.telemetry.telemetry import Telemetry

@@ -10,7 +10,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from findsvc.domain.deadline import deadline_in
-from findsvc.entrypoints.interceptors.wrap_once import WrappingInterceptor
+from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 Decode = Callable[[bytes], Any]
 
