@@ -9,7 +9,7 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean monitoring dashboard-demo
+.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean monitoring dashboard-demo docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,12 @@ tools: $(STAMP)
 	$(BIN)/python tests/support/ensure_test_tools.py
 
 test: tools lint breaking $(NODE_STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest
+
+# The docs site (mkdocs.yml, docs/) on http://127.0.0.1:8000, rebuilt on every save.
+docs: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The contract only grows: see protos/breaking.py for what it is compared with.
 breaking: $(STAMP)

@@ -1,4 +1,4 @@
-"""Prints bench/results.json as the Markdown table the README shows: python -m bench.markdown"""
+"""Prints bench/results.json as the table docs/performance.md shows: python -m bench.markdown"""
 
 from __future__ import annotations
 

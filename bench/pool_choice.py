@@ -1,7 +1,7 @@
 """Client CPU per checkout + query + checkin: findsvc's pool against SQLAlchemy's and DBUtils'.
 
-The numbers behind the README's "Why findsvc keeps its own pool". One thread, on a private
-MariaDB; run after `make bench` (which installs the bench extra):
+The numbers behind "Why findsvc keeps its own pool" (docs/configuration.md). One thread, on a
+private MariaDB; run after `make bench` (which installs the bench extra):
     .venv/bin/python -m bench.pool_choice [CALLS_PER_ROUND]
 """
 

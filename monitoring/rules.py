@@ -6,12 +6,19 @@ PrometheusRule for the Prometheus Operator. Annotations use only `{{ $labels.x }
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
+
+import yaml
 
 from monitoring.slo import BURN_ALERTS, PERIOD, SERVICE, SLOS, WINDOWS, Slo
 
-# EDIT: where your copy of the README is served; each alert links to its runbook entry there.
-RUNBOOK = "https://git.example.com/ums/findsvc/blob/main/README.md"
+# Each alert links to its entry on the docs site's runbook page (docs/runbook.md), under the
+# site_url of mkdocs.yml: EDIT that to where your copy of the site is served.
+MKDOCS = Path(__file__).resolve().parents[1] / "mkdocs.yml"
+RUNBOOK_PAGE = "runbook/"  # docs/runbook.md, as MkDocs serves it (directory URLs)
 SCRAPE_JOB = "findsvc"  # the ServiceMonitor's jobLabel value; name a plain scrape job the same
 DB_DOWN_FOR = "5m"
 POOL_SATURATED_FOR = "10m"
@@ -20,6 +27,13 @@ RESTARTS_PER_HOUR = 3
 SCRAPE_FAILING_FOR = "5m"
 
 Rule = dict[str, Any]
+
+
+@cache
+def runbook() -> str:
+    """The runbook page's address on the docs site."""
+    site_url: str = yaml.safe_load(MKDOCS.read_text(encoding="utf-8"))["site_url"]
+    return urljoin(site_url, RUNBOOK_PAGE)
 
 
 def _alert(
@@ -32,7 +46,7 @@ def _alert(
     rule["annotations"] = {
         "summary": summary,
         "description": description,
-        "runbook_url": f"{RUNBOOK}#{name.lower()}",
+        "runbook_url": f"{runbook()}#{name.lower()}",
     }
     return rule
 

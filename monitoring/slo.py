@@ -1,6 +1,6 @@
 """The two SLOs and their indicators, as PromQL: the one place the rules and the dashboard read.
 
-The thresholds and targets are argued in the README ("Service level objectives").
+The thresholds and targets are argued in docs/monitoring.md ("Service level objectives").
 """
 
 from __future__ import annotations

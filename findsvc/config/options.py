@@ -2,7 +2,7 @@
 
 `setting(...)` is the default of a Settings field and carries its parser, what it expects
 and its help; `options(Settings)` reads them back, each named after its field, for load(),
-the flags and their --help, and the README's table.
+the flags and their --help, and the docs' Settings page.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ class Option:
     name: str
     default: Any
     parse: Callable[[str], Any]
-    expects: str  # what a good value looks like, for error messages and the README
-    help: str  # for --help and the README
+    expects: str  # what a good value looks like, for error messages and the docs
+    help: str  # for --help and the docs
     unset: str = "none"  # what an unset setting (a default of None) means
-    see: str = ""  # the title of a README section that says more
+    see: str = ""  # the heading of a docs section that says more
 
     @property
     def env_var(self) -> str:

@@ -211,5 +211,5 @@ class Settings:
         return f"{self.host}:{self.port}"
 
 
-# Every setting, in the order of the fields: for load(), the flags and the README's table.
+# Every setting, in the order of the fields: for load(), the flags and the docs' Settings page.
 OPTIONS: tuple[Option, ...] = options(Settings)

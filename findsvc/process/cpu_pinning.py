@@ -4,7 +4,7 @@ Python runs one thread at a time per process (the GIL), yet the scheduler wakes 
 on any core, so each hand-off of the GIL between gRPC's threads and the workers crosses cores.
 Kept to one CPU, they take turns on it, and the other cores are left to the rest of the
 machine. Off by default: on a node shared with other pods, a pinned process cannot move off a
-busy core. See the README, Performance, for what it saves.
+busy core. See docs/performance.md for what it saves.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import pytest
 
 from findsvc.config import OPTIONS, ConfigError, Settings, env_name, load, parse_database_url
 from findsvc.cpu_budget import usable_cpus
+from tests.support.docs import pages
 
 
 class TestDefaults:
@@ -177,8 +178,7 @@ class TestBadConfig:
 
 
 class TestDocs:
-    def test_every_setting_is_in_the_readme(self) -> None:
-        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-        documented = set(re.findall(r"\bFINDSVC_[A-Z_]+\b", readme))
+    def test_every_setting_is_in_the_docs(self) -> None:
+        documented = set(re.findall(r"\bFINDSVC_[A-Z_]+\b", "".join(pages().values())))
         missing = [env_name(o.name) for o in OPTIONS if env_name(o.name) not in documented]
         assert missing == []

@@ -1,6 +1,6 @@
 """A bounded pool of reusable connections, for any DB-API driver.
 
-Why not SQLAlchemy's QueuePool or DBUtils' PooledDB: see the README, MySQL section. In short,
+Why not SQLAlchemy's QueuePool or DBUtils' PooledDB: see docs/configuration.md, MySQL. In short,
 neither bounds the wait for a connection by each call's own deadline, and both check a
 connection with an extra round trip on every checkout, which costs CPU on every call.
 """
