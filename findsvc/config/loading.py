@@ -56,3 +56,10 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
     if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
         raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")
+    jwt_claims = (settings.auth_jwt_issuer, settings.auth_jwt_audience)
+    if settings.auth_jwks_file is not None and None in jwt_claims:
+        raise ConfigError(
+            "FINDSVC_AUTH_JWKS_FILE needs FINDSVC_AUTH_JWT_ISSUER and FINDSVC_AUTH_JWT_AUDIENCE"
+        )
+    if settings.auth_jwks_file is None and jwt_claims != (None, None):
+        raise ConfigError("FINDSVC_AUTH_JWT_ISSUER and _AUDIENCE need FINDSVC_AUTH_JWKS_FILE")

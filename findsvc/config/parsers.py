@@ -110,3 +110,10 @@ def readable_file(raw: str) -> Path:
 
 def optional_url(raw: str) -> DatabaseUrl | None:
     return parse_database_url(raw) if raw else None
+
+
+def optional_text(raw: str) -> str | None:
+    """Free text such as a JWT issuer; empty means unset."""
+    if len(raw) > 1024 or not raw.isprintable():
+        raise ValueError
+    return raw or None

@@ -151,8 +151,23 @@ class Settings:
         None,
         parse.readable_file,
         "a readable file",
-        "bearer tokens, one a line: turns on token auth for FindService",
+        "bearer tokens, one a line, each optionally followed by its caller's name: turns on "
+        "token auth for FindService",
         see="Bearer tokens",
+    )
+    auth_jwks_file: Path | None = setting(
+        None,
+        parse.readable_file,
+        "a readable JWKS (JSON) file",
+        "keys of a JWT issuer (a cluster's /openid/v1/jwks), re-read when it changes: turns on "
+        "JWT auth for FindService (RS256, ES256); the caller is the token's sub",
+        see="Bearer tokens",
+    )
+    auth_jwt_issuer: str | None = setting(
+        None, parse.optional_text, "a URL or name", "the iss a JWT must have (with a JWKS file)"
+    )
+    auth_jwt_audience: str | None = setting(
+        None, parse.optional_text, "a name", "the aud a JWT must have (with a JWKS file)"
     )
     reflection: bool = setting(True, parse.switch, ON_OR_OFF, "serve gRPC server reflection")
     metrics_port: int = setting(
