@@ -117,3 +117,11 @@ def optional_text(raw: str) -> str | None:
     if len(raw) > 1024 or not raw.isprintable():
         raise ValueError
     return raw or None
+
+
+def name_list(raw: str) -> tuple[str, ...] | None:
+    """Comma-separated names, such as JWT subjects; empty means unset."""
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    if len(names) > 1000 or any(len(name) > 256 or not name.isprintable() for name in names):
+        raise ValueError
+    return names or None

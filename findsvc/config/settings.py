@@ -169,6 +169,13 @@ class Settings:
     auth_jwt_audience: str | None = setting(
         None, parse.optional_text, "a name", "the aud a JWT must have (with a JWKS file)"
     )
+    auth_jwt_callers: tuple[str, ...] | None = setting(
+        None,
+        parse.name_list,
+        "comma-separated JWT subjects",
+        "the JWT callers the metrics name; others count as other",
+        unset="the first 100 distinct subjects",
+    )
     reflection: bool = setting(True, parse.switch, ON_OR_OFF, "serve gRPC server reflection")
     metrics_port: int = setting(
         9464, parse.port, PORT, "Prometheus /metrics port (0 picks a free one)", see="Metrics"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
 from findsvc.config import ConfigError, Settings
 from findsvc.contract import FIND_SERVICE_NAME
+from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED, CallerLabels
 from findsvc.entrypoints.middleware.jwt_auth import BadCredential, JwksError, JwksFile, JwtVerifier
 from findsvc.entrypoints.middleware.token_file import RELOAD_CHECK_S, TokenFile, TokenFileError
 
@@ -42,15 +44,21 @@ _NO_TOKEN = _refusal("a valid bearer token is required")
 _UNKNOWN_TOKEN = _refusal("the bearer token is not a known token")
 
 
-def token_auth(settings: Settings) -> list[grpc.ServerInterceptor[Any, Any]]:
-    """The interceptor when a tokens file or a JWKS file is set; none otherwise."""
+@dataclass(frozen=True)
+class Caller:
+    name: str  # the tokens file's name, or the JWT's sub
+    label: str  # the name as the metrics and the access log show it: bounded
+
+
+def token_auth(settings: Settings) -> TokenAuth | None:
+    """The interceptor when a tokens file or a JWKS file is set; None otherwise."""
     tokens = _tokens_file(settings)
     jwts = _jwt_verifier(settings)
     if tokens is None and jwts is None:
-        return []
+        return None
     if settings.tls_cert is None:
         log.warning("bearer tokens over plaintext: use TLS, or a mesh that encrypts for you")
-    return [TokenAuth(tokens, jwts)]
+    return TokenAuth(tokens, jwts, CallerLabels(settings.auth_jwt_callers or ()))
 
 
 def _tokens_file(settings: Settings) -> TokenFile | None:
@@ -76,26 +84,37 @@ def _jwt_verifier(settings: Settings) -> JwtVerifier | None:
 class TokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """A call passes with a token of the tokens file or with a valid JWT, whichever is on."""
 
-    def __init__(self, tokens: TokenFile | None, jwts: JwtVerifier | None) -> None:
+    def __init__(
+        self, tokens: TokenFile | None, jwts: JwtVerifier | None, labels: CallerLabels
+    ) -> None:
         self._tokens = tokens
         self._jwts = jwts
+        self._labels = labels
 
-    def caller_of(self, metadata: Any) -> str | grpc.RpcMethodHandler[Any, Any]:
-        """The caller's name, or the handler that refuses the call and says why."""
+    def caller_of(self, metadata: Any) -> Caller | grpc.RpcMethodHandler[Any, Any]:
+        """The caller, or the handler that refuses the call and says why."""
         token = bearer_token(metadata)
         if token is None:
             return _NO_TOKEN
         if self._tokens is not None:
-            caller = self._tokens.caller_of(token)
-            if caller is not None:
-                return caller
+            name = self._tokens.caller_of(token)
+            if name is not None:
+                return Caller(name, name)  # the operator wrote the tokens file: names are bounded
         # A token with a JWT's two dots is judged as one; any other is just not known.
         if self._jwts is None or token.count(b".") != 2:
             return _UNKNOWN_TOKEN
         try:
-            return self._jwts.caller_of(token)
+            subject = self._jwts.caller_of(token)
         except BadCredential as error:
             return _refusal(str(error))
+        return Caller(subject, self._labels.of_jwt(subject))
+
+    def caller_label(self, method: str, metadata: Any) -> str:
+        """Who made the call, for the metrics and the access log."""
+        if not method.startswith(PROTECTED_PREFIX):
+            return UNAUTHENTICATED
+        caller = self.caller_of(metadata)
+        return caller.label if isinstance(caller, Caller) else UNAUTHENTICATED
 
     def intercept_service(
         self,
@@ -107,4 +126,4 @@ class TokenAuth(grpc.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None or not handler_call_details.method.startswith(PROTECTED_PREFIX):
             return handler
         caller = self.caller_of(handler_call_details.invocation_metadata)
-        return handler if isinstance(caller, str) else caller
+        return handler if isinstance(caller, Caller) else caller
