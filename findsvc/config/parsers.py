@@ -125,3 +125,12 @@ def name_list(raw: str) -> tuple[str, ...] | None:
     if len(names) > 1000 or any(len(name) > 256 or not name.isprintable() for name in names):
         raise ValueError
     return names or None
+
+
+def https_url(raw: str) -> str | None:
+    """An https:// URL (keys fetched in clear could be anyone's); empty means unset."""
+    if not raw:
+        return None
+    if not raw.startswith("https://") or len(raw) > 2048 or not raw.isprintable() or " " in raw:
+        raise ValueError
+    return raw

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -47,3 +50,43 @@ class Issuer:
         payload = {key: value for key, value in payload.items() if value is not None}
         key, algorithm = (self.rsa, "RS256") if kid.startswith("rsa") else (self.ec, "ES256")
         return jwt.encode(payload, key, algorithm, headers={"kid": kid, **(headers or {})})
+
+
+class JwksServer:
+    """The issuer's JWKS over HTTPS on loopback, as the API server's /openid/v1/jwks: it wants
+    a bearer token and remembers which ones it was shown."""
+
+    def __init__(self, issuer: Issuer, cert: Path, key: Path, token: str) -> None:
+        document = json.dumps(issuer.jwks()).encode()
+        shown: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                shown.append(self.headers.get("Authorization", ""))
+                if self.headers.get("Authorization") != f"Bearer {token}":
+                    self.send_error(401)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(document)))
+                self.end_headers()
+                self.wfile.write(document)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.shown = shown
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}/openid/v1/jwks"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> JwksServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

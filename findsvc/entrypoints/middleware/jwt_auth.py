@@ -1,8 +1,9 @@
 """JWT auth: a Kubernetes projected service-account token (or any issuer's) names its caller.
 
 The keys come from a JWKS file (the cluster's `/openid/v1/jwks`, saved in a ConfigMap),
-re-read when it changes. PyJWT checks the signature and the claims; this module only picks
-the key and says, in words a caller can act on, what was wrong.
+re-read when it changes, or from the issuer's URL (`jwks_url.py`). PyJWT checks the
+signature and the claims; this module only picks the key and says, in words a caller can act
+on, what was wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -41,10 +42,27 @@ class JwksError(ValueError):
     """The JWKS file cannot be used."""
 
 
+class JwksKeys(Protocol):
+    """The issuer's keys, from a file or a URL."""
+
+    @property
+    def generation(self) -> int:
+        """One more at each reload: what was verified with older keys is checked again."""
+
+    def key(self, kid: str) -> jwt.PyJWK | None: ...
+
+    def reload_if_changed(self) -> None: ...
+
+
 def read_jwks(path: Path) -> dict[str, jwt.PyJWK]:
     """The usable keys by `kid`. Raises JwksError, OSError."""
+    return parse_jwks(path.read_bytes())
+
+
+def parse_jwks(document: bytes) -> dict[str, jwt.PyJWK]:
+    """The usable keys by `kid`. Raises JwksError."""
     try:
-        keys = jwt.PyJWKSet.from_dict(json.loads(path.read_text(encoding="utf-8"))).keys
+        keys = jwt.PyJWKSet.from_dict(json.loads(document.decode("utf-8"))).keys
     except (UnicodeDecodeError, json.JSONDecodeError, jwt.PyJWKSetError, TypeError) as error:
         raise JwksError(f"not a JWKS document ({type(error).__name__})") from None
     usable = {
@@ -66,7 +84,7 @@ class JwksFile:
         self._watch = FileWatch(path, every_s=RELOAD_CHECK_S)
         self._keys = read_jwks(path)
         self._unusable = False
-        self.generation = 0  # one more at each reload: what was verified before is not trusted
+        self.generation = 0
 
     def key(self, kid: str) -> jwt.PyJWK | None:
         return self._keys.get(kid)
@@ -88,8 +106,26 @@ class JwksFile:
         log.info("JWKS reloaded", extra={"keys": len(keys)})
 
 
+class AnyOfKeys:
+    """Keys from a file and a URL at once (FINDSVC_AUTH_JWKS_FILE and _URL both set)."""
+
+    def __init__(self, *sources: JwksKeys) -> None:
+        self._sources = sources
+
+    @property
+    def generation(self) -> int:
+        return sum(source.generation for source in self._sources)
+
+    def key(self, kid: str) -> jwt.PyJWK | None:
+        return next((k for s in self._sources if (k := s.key(kid)) is not None), None)
+
+    def reload_if_changed(self) -> None:
+        for source in self._sources:
+            source.reload_if_changed()
+
+
 class JwtVerifier:
-    def __init__(self, keys: JwksFile, issuer: str, audience: str) -> None:
+    def __init__(self, keys: JwksKeys, issuer: str, audience: str) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience

@@ -13,7 +13,15 @@ import grpc
 from findsvc.config import ConfigError, Settings
 from findsvc.contract import FIND_SERVICE_NAME
 from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED, CallerLabels
-from findsvc.entrypoints.middleware.jwt_auth import BadCredential, JwksError, JwksFile, JwtVerifier
+from findsvc.entrypoints.middleware.jwks_url import JwksUrl
+from findsvc.entrypoints.middleware.jwt_auth import (
+    AnyOfKeys,
+    BadCredential,
+    JwksError,
+    JwksFile,
+    JwksKeys,
+    JwtVerifier,
+)
 from findsvc.entrypoints.middleware.token_file import RELOAD_CHECK_S, TokenFile, TokenFileError
 
 __all__ = ["RELOAD_CHECK_S", "TokenAuth", "bearer_token", "token_auth"]
@@ -51,7 +59,7 @@ class Caller:
 
 
 def token_auth(settings: Settings) -> TokenAuth | None:
-    """The interceptor when a tokens file or a JWKS file is set; None otherwise."""
+    """The interceptor when a tokens file or JWT keys are set; None otherwise."""
     tokens = _tokens_file(settings)
     jwts = _jwt_verifier(settings)
     if tokens is None and jwts is None:
@@ -71,13 +79,19 @@ def _tokens_file(settings: Settings) -> TokenFile | None:
 
 
 def _jwt_verifier(settings: Settings) -> JwtVerifier | None:
-    if settings.auth_jwks_file is None:
+    sources: list[JwksKeys] = []
+    if settings.auth_jwks_file is not None:
+        try:
+            sources.append(JwksFile(settings.auth_jwks_file))
+        except JwksError as error:
+            raise ConfigError(f"FINDSVC_AUTH_JWKS_FILE: {error}") from None
+    if settings.auth_jwks_url is not None:
+        url = settings.auth_jwks_url
+        sources.append(JwksUrl(url, settings.auth_jwks_ca, settings.auth_jwks_token_file))
+    if not sources:
         return None
     assert settings.auth_jwt_issuer and settings.auth_jwt_audience  # checked by load()
-    try:
-        keys = JwksFile(settings.auth_jwks_file)
-    except JwksError as error:
-        raise ConfigError(f"FINDSVC_AUTH_JWKS_FILE: {error}") from None
+    keys = sources[0] if len(sources) == 1 else AnyOfKeys(*sources)
     return JwtVerifier(keys, settings.auth_jwt_issuer, settings.auth_jwt_audience)
 
 
