@@ -56,3 +56,14 @@ def _check_consistency(settings: Settings) -> None:
         raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
     if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
         raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")
+    jwt_claims = (settings.auth_jwt_issuer, settings.auth_jwt_audience)
+    jwt_keys = settings.auth_jwks_file is not None or settings.auth_jwks_url is not None
+    if jwt_keys and None in jwt_claims:
+        keys = "FINDSVC_AUTH_JWKS_FILE" if settings.auth_jwks_file else "FINDSVC_AUTH_JWKS_URL"
+        raise ConfigError(f"{keys} needs FINDSVC_AUTH_JWT_ISSUER and FINDSVC_AUTH_JWT_AUDIENCE")
+    if not jwt_keys and jwt_claims != (None, None):
+        raise ConfigError(
+            "FINDSVC_AUTH_JWT_ISSUER and _AUDIENCE need FINDSVC_AUTH_JWKS_FILE or _URL"
+        )
+    if settings.auth_jwks_url is None and (settings.auth_jwks_ca or settings.auth_jwks_token_file):
+        raise ConfigError("FINDSVC_AUTH_JWKS_CA and _TOKEN_FILE need FINDSVC_AUTH_JWKS_URL")

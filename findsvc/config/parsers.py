@@ -110,3 +110,27 @@ def readable_file(raw: str) -> Path:
 
 def optional_url(raw: str) -> DatabaseUrl | None:
     return parse_database_url(raw) if raw else None
+
+
+def optional_text(raw: str) -> str | None:
+    """Free text such as a JWT issuer; empty means unset."""
+    if len(raw) > 1024 or not raw.isprintable():
+        raise ValueError
+    return raw or None
+
+
+def name_list(raw: str) -> tuple[str, ...] | None:
+    """Comma-separated names, such as JWT subjects; empty means unset."""
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    if len(names) > 1000 or any(len(name) > 256 or not name.isprintable() for name in names):
+        raise ValueError
+    return names or None
+
+
+def https_url(raw: str) -> str | None:
+    """An https:// URL (keys fetched in clear could be anyone's); empty means unset."""
+    if not raw:
+        return None
+    if not raw.startswith("https://") or len(raw) > 2048 or not raw.isprintable() or " " in raw:
+        raise ValueError
+    return raw

@@ -30,10 +30,14 @@ class CallChain:
 def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallChain:
     """Without telemetry, calls are neither traced nor counted (a server in a test)."""
     closing_gate = ClosingGate(FIND_SERVICE_NAME)
+    auth = token_auth(settings)
     observer = None
     observed: list[grpc.ServerInterceptor[Any, Any]] = []
     if telemetry is not None:
-        observer = CallObserver(telemetry.metrics, settings.access_log)
+        if auth is None:
+            observer = CallObserver(telemetry.metrics, settings.access_log)
+        else:
+            observer = CallObserver(telemetry.metrics, settings.access_log, auth.caller_label)
         observed = [*telemetry.tracing, observer]
     interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
         # A lane per kind of call, and its cap. Outermost: gRPC reads the thread pool off the
@@ -46,8 +50,9 @@ def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallCh
         *observed,
         # After a drain, FindService calls get UNAVAILABLE, before they cost a token check.
         closing_gate,
-        # FindService needs a bearer token (when a tokens file is set); health stays open.
-        *token_auth(settings),
+        # FindService needs a bearer token (when a tokens or JWKS file is set); health stays
+        # open. The observer above asks it who the caller is, for the metrics' caller label.
+        *([auth] if auth else []),
         # Innermost, next to the servicer: a strict decode, and the caller's deadline.
         CallLimits(),
     ]

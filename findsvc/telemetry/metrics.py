@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from findsvc.config import ConfigError
 
-GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+# go-grpc-prometheus's labels, and who made the call (bounded: middleware/callers.py).
+GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method", "caller")
 
 # Queries are point lookups on a unique key: most take a millisecond or two.
 DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from findsvc.entrypoints.middleware.call_observer import CallObserver
+from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
 from findsvc.telemetry.metrics import Metrics
 
 
@@ -53,7 +54,12 @@ def channel(metrics: Metrics) -> Iterator[grpc.Channel]:
 
 
 def handled(metrics: Metrics, method: str, code: str, grpc_type: str = "unary") -> float:
-    labels = {"grpc_type": grpc_type, "grpc_service": "t.Probe", "grpc_method": method}
+    labels = {
+        "grpc_type": grpc_type,
+        "grpc_service": "t.Probe",
+        "grpc_method": method,
+        "caller": UNAUTHENTICATED,  # no token auth in this chain
+    }
     deadline = time.monotonic() + 5  # the server side may finish just after the client
     while time.monotonic() < deadline:
         found = metrics.registry.get_sample_value(

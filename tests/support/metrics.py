@@ -47,4 +47,7 @@ def scrape(port: int) -> Samples:
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    """The sum over the series of `name` that have these labels (and maybe others, such as
+    the caller), as `sum(name{labels})` would be in PromQL."""
+    wanted = frozenset(labels.items())
+    return sum(v for (n, have), v in samples.items() if n == name and wanted <= have)

@@ -17,6 +17,7 @@ from google.protobuf import descriptor_pool
 from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
+from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
 from findsvc.entrypoints.runtime.call_lanes import refusing_at_once
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
@@ -32,6 +33,8 @@ _REQUEST_ID_MAX = 128
 _QUIET_SERVICES = frozenset({HEALTH_SERVICE.full_name})
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+# Who made a call, from its method and metadata, as a label bounded by configuration.
+CallerLabel = Callable[[str, Any], str]
 # go-grpc-prometheus's grpc_type, by (request streaming, response streaming).
 _GRPC_TYPES = {
     (False, False): "unary",
@@ -49,12 +52,20 @@ def _unimplemented(_requests: Any, context: grpc.ServicerContext) -> Iterator[An
 
 
 class CallObserver(WrappingInterceptor):
-    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off"."""
+    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off";
+    `caller_label` names who made a call (token auth knows), else every call is
+    unauthenticated."""
 
-    def __init__(self, metrics: Metrics, access_log: str = "all") -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        access_log: str = "all",
+        caller_label: CallerLabel = lambda _method, _metadata: UNAUTHENTICATED,
+    ) -> None:
         super().__init__()  # metric children too are made once per method, not once per call
         self._metrics = metrics
         self._access_log = access_log
+        self._caller_label = caller_label
         self._instruments: dict[tuple[str, str], _Instruments] = {}
         self._unknown_method = refusing_at_once(
             self._streaming(_unimplemented, self._instruments_for(UNKNOWN_METHOD, "unknown"))
@@ -85,89 +96,125 @@ class CallObserver(WrappingInterceptor):
         """A call of a served method refused before any handler ran (past its lane's cap):
         counted, but neither timed (its zero latency would flatter the latency SLO) nor
         logged (a flood of refusals must not become a flood of log lines)."""
-        self._instruments_for(method, _grpc_type(method)).refused()
+        self._instruments_for(method, _grpc_type(method)).refused(UNAUTHENTICATED)
 
     def _instruments_for(self, method: str, grpc_type: str) -> _Instruments:
         key = (method, grpc_type)
         if key not in self._instruments:
             self._instruments[key] = _Instruments(
-                self._metrics, method, grpc_type, self._access_log
+                self._metrics, method, grpc_type, self._access_log, self._caller_label
             )
         return self._instruments[key]
 
     def _unary(self, behavior: Behavior, instruments: _Instruments) -> Behavior:
         def observed(request: Any, context: grpc.ServicerContext) -> Any:
-            started = instruments.start()
+            caller, started = instruments.start(context)
             raised = True
             try:
                 response = behavior(request, context)
                 raised = False
                 return response
             finally:
-                instruments.finish(context, started, raised)
+                instruments.finish(context, caller, started, raised)
 
         return observed
 
     def _streaming(self, behavior: Behavior, instruments: _Instruments) -> Behavior:
         def observed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            started = instruments.start()
+            caller, started = instruments.start(context)
             raised = True
             try:
                 yield from behavior(request, context)
                 raised = False
             finally:
-                instruments.finish(context, started, raised)
+                instruments.finish(context, caller, started, raised)
 
         return observed
 
 
 class _Instruments:
-    """One method's metric children and access-log policy."""
+    """One method's metric children, by caller, and its access-log policy."""
 
-    def __init__(self, metrics: Metrics, method: str, grpc_type: str, access_log: str) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        method: str,
+        grpc_type: str,
+        access_log: str,
+        caller_label: CallerLabel,
+    ) -> None:
         service, _, name = method.lstrip("/").rpartition("/")
-        labels = (grpc_type, service, name)
+        self._labels = (grpc_type, service, name)
+        self._metrics = metrics
         self._method = method
-        self._started = metrics.grpc_started.labels(*labels)
-        self._seconds = metrics.grpc_handling_seconds.labels(*labels)
-        self._handled = {
-            code: metrics.grpc_handled.labels(*labels, code.name) for code in grpc.StatusCode
-        }
+        self._caller_label = caller_label
+        # Made once per caller label, which configuration bounds, not once per call.
+        self._by_caller: dict[str, _CallerInstruments] = {}
         # The kubelet probes every few seconds: its calls are logged only at DEBUG.
         self._level = logging.DEBUG if service in _QUIET_SERVICES else logging.INFO
         self._log_ok = access_log == "all"
         self._log_errors = access_log in ("all", "errors")
 
-    def start(self) -> float:
-        self._started.inc()
-        return time.perf_counter()
+    def start(self, context: grpc.ServicerContext) -> tuple[_CallerInstruments, float]:
+        caller = self._for(self._caller_label(self._method, context.invocation_metadata()))
+        caller.started.inc()
+        return caller, time.perf_counter()
 
-    def refused(self) -> None:
-        self._started.inc()
-        self._handled[grpc.StatusCode.RESOURCE_EXHAUSTED].inc()
+    def refused(self, caller: str) -> None:
+        instruments = self._for(caller)
+        instruments.started.inc()
+        instruments.handled[grpc.StatusCode.RESOURCE_EXHAUSTED].inc()
 
-    def finish(self, context: grpc.ServicerContext, started: float, raised: bool) -> None:
+    def finish(
+        self,
+        context: grpc.ServicerContext,
+        caller: _CallerInstruments,
+        started: float,
+        raised: bool,
+    ) -> None:
         seconds = time.perf_counter() - started
         code = final_code(context, raised)
-        self._handled[code].inc()
-        self._seconds.observe(seconds)
+        caller.handled[code].inc()
+        caller.seconds.observe(seconds)
         wanted = self._log_ok if code is grpc.StatusCode.OK else self._log_errors
         if wanted and access_log.isEnabledFor(self._level):
-            self._log(context, code, seconds)
+            self._log(context, caller.name, code, seconds)
 
-    def _log(self, context: grpc.ServicerContext, code: grpc.StatusCode, seconds: float) -> None:
+    def _for(self, caller: str) -> _CallerInstruments:
+        instruments = self._by_caller.get(caller)
+        if instruments is None:
+            instruments = _CallerInstruments(self._metrics, (*self._labels, caller))
+            self._by_caller[caller] = instruments
+        return instruments
+
+    def _log(
+        self, context: grpc.ServicerContext, caller: str, code: grpc.StatusCode, seconds: float
+    ) -> None:
         fields: dict[str, Any] = {
             "method": self._method,
             "code": code.name,
             "duration_ms": round(seconds * 1000, 3),
             # peer() costs a GIL round trip in grpcio: only paid for a line that is written.
             "peer": context.peer(),
+            "caller": caller,
         }
         request_id = find_request_id(context.invocation_metadata())
         if request_id is not None:
             fields["request_id"] = request_id
         # Never the request or the status details: both can carry user data.
         access_log.log(self._level, "%s %s", self._method, code.name, extra=fields)
+
+
+class _CallerInstruments:
+    """One method's metric children for one caller."""
+
+    def __init__(self, metrics: Metrics, labels: tuple[str, str, str, str]) -> None:
+        self.name = labels[-1]
+        self.started = metrics.grpc_started.labels(*labels)
+        self.seconds = metrics.grpc_handling_seconds.labels(*labels)
+        self.handled = {
+            code: metrics.grpc_handled.labels(*labels, code.name) for code in grpc.StatusCode
+        }
 
 
 def final_code(context: grpc.ServicerContext, raised: bool) -> grpc.StatusCode:
