@@ -14,7 +14,7 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
 
-from monitoring.slo import AVAILABILITY, LATENCY, LATENCY_THRESHOLD_S, SERVICE, Slo
+from monitoring.slo import AVAILABILITY, BY_CALLER, LATENCY, LATENCY_THRESHOLD_S, SERVICE, Slo
 
 UID = "findsvc"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -77,6 +77,25 @@ PANELS = (
         _quantiles("grpc_server_handling_seconds", FIND_USER),
     ),
     _slo_panel(LATENCY, f"FindUser calls slower than {float(LATENCY_THRESHOLD_S):g} s"),
+    Panel(
+        "FindService calls/s by caller",
+        "Who is calling: the tokens file's names, JWT subjects (bounded: others are 'other'),"
+        " and 'unauthenticated', by status code.",
+        "reqps",
+        (
+            (
+                "sum by (caller, grpc_code) ("
+                f"rate(grpc_server_handled_total{{{GRPC}}}[{RATE}])) > 0",
+                "{{caller}} {{grpc_code}}",
+            ),
+        ),
+    ),
+    Panel(
+        "FindUser server-side failures by caller",
+        "The availability SLI per caller over 1 h: whose calls the server fails.",
+        "percentunit",
+        ((f"{AVAILABILITY.ratio('1h', BY_CALLER)}{{{NS}}}", "{{caller}}"),),
+    ),
     Panel(
         "DB query duration",
         "Time a pooled connection was busy with one query, by outcome.",

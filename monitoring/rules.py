@@ -13,7 +13,16 @@ from urllib.parse import urljoin
 
 import yaml
 
-from monitoring.slo import BURN_ALERTS, PERIOD, SERVICE, SLOS, WINDOWS, Slo
+from monitoring.slo import (
+    BURN_ALERTS,
+    BY_CALLER,
+    CALLER_WINDOWS,
+    PERIOD,
+    SERVICE,
+    SLOS,
+    WINDOWS,
+    Slo,
+)
 
 # Each alert links to its entry on the docs site's runbook page (docs/runbook.md), under the
 # site_url of mkdocs.yml: EDIT that to where your copy of the site is served.
@@ -99,7 +108,7 @@ def _component_alerts() -> list[Rule]:
         ),
         _alert(
             "FindsvcLoadShedding",
-            "sum without (grpc_type, grpc_method, grpc_code) (\n"
+            "sum without (grpc_type, grpc_method, grpc_code, caller) (\n"
             f'  rate(grpc_server_handled_total{{grpc_service="{SERVICE}",'
             'grpc_code="RESOURCE_EXHAUSTED"}[5m])\n) > 0',
             SHEDDING_FOR,
@@ -135,6 +144,10 @@ def groups() -> list[Rule]:
         {"record": slo.ratio(window), "expr": slo.ratio_expr(window)}
         for slo in SLOS
         for window in WINDOWS
+    ] + [
+        {"record": slo.ratio(window, BY_CALLER), "expr": slo.ratio_expr(window, BY_CALLER)}
+        for slo in SLOS
+        for window in CALLER_WINDOWS
     ]
     return [
         {"name": "findsvc-slo-records", "rules": records},

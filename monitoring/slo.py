@@ -29,6 +29,10 @@ LATENCY_THRESHOLD_S = "0.25"
 
 # Everything is summed per namespace: one SLO per deployment (dev and prod apart).
 BY = "namespace"
+# The same SLIs per caller (the `caller` label, bounded by findsvc's configuration), so "whose
+# calls fail?" has an answer; the alerts stay on the deployment's SLO.
+BY_CALLER = "namespace, caller"
+CALLER_WINDOWS = ("5m", "1h")
 
 
 @dataclass(frozen=True)
@@ -42,23 +46,24 @@ class Slo:
     def budget(self) -> float:
         return round(1 - self.target, 6)
 
-    def ratio(self, window: str) -> str:
+    def ratio(self, window: str, by: str = BY) -> str:
         """The recorded share of bad FindUser calls over `window`."""
-        return f"{self.record_prefix}:ratio_rate{window}"
+        per = "_by_caller" if by == BY_CALLER else ""
+        return f"{self.record_prefix}{per}:ratio_rate{window}"
 
-    def ratio_expr(self, window: str) -> str:
-        """The PromQL that `ratio(window)` records."""
+    def ratio_expr(self, window: str, by: str = BY) -> str:
+        """The PromQL that `ratio(window, by)` records."""
         if self.key == "availability":
             failed = "|".join(SERVER_FAILURES)
             return (
-                f"sum by ({BY}) (rate(grpc_server_handled_total{{{FIND_USER},"
+                f"sum by ({by}) (rate(grpc_server_handled_total{{{FIND_USER},"
                 f'grpc_code=~"{failed}"}}[{window}]))\n/\n'
-                f"sum by ({BY}) (rate(grpc_server_handled_total{{{FIND_USER}}}[{window}]))"
+                f"sum by ({by}) (rate(grpc_server_handled_total{{{FIND_USER}}}[{window}]))"
             )
         return (
-            f"1 - (\n  sum by ({BY}) (rate(grpc_server_handling_seconds_bucket{{{FIND_USER},"
+            f"1 - (\n  sum by ({by}) (rate(grpc_server_handling_seconds_bucket{{{FIND_USER},"
             f'le="{LATENCY_THRESHOLD_S}"}}[{window}]))\n  /\n'
-            f"  sum by ({BY}) "
+            f"  sum by ({by}) "
             f"(rate(grpc_server_handling_seconds_count{{{FIND_USER}}}[{window}]))\n)"
         )
 
