@@ -61,8 +61,8 @@ def local_config(upstream_port: int, port: int, ready_port: int, admin_port: int
     ):
         _socket(where).update(address="127.0.0.1", port_value=new_port)
     manager = listeners["rest"]["filter_chains"][0]["filters"][0]["typed_config"]
-    transcoder = manager["http_filters"][0]["typed_config"]
-    transcoder["proto_descriptor"] = str(DESCRIPTOR)
+    filters = {f["name"]: f["typed_config"] for f in manager["http_filters"]}
+    filters["envoy.filters.http.grpc_json_transcoder"]["proto_descriptor"] = str(DESCRIPTOR)
     return config
 
 
@@ -152,9 +152,19 @@ class EnvoyProcess:
         headers: dict[str, str] | None = None,
     ) -> Reply:
         """One HTTP/1.1 request, as curl sends it; `body` goes as JSON."""
+        payload = None if body is None else json.dumps(body).encode()
+        return self.request_raw(method, path, payload, headers)
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        payload: bytes | None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """One HTTP/1.1 request with these bytes as its body, labelled as JSON."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            payload = None if body is None else json.dumps(body).encode()
             sent = dict(headers or {})
             if payload is not None:
                 sent.setdefault("Content-Type", "application/json")
