@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -183,9 +185,11 @@ class EnvoyProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for path in self._dir.iterdir():
-            path.unlink()
-        self._dir.rmdir()
+        shutil.rmtree(self._dir)
+
+
+# What a terminal (Ctrl-C, closing it) or a supervisor (`kill`, systemd) sends to stop.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def main() -> int:
@@ -196,17 +200,23 @@ def main() -> int:
     parser.add_argument("--ready-port", type=int, default=9902)
     parser.add_argument("--admin-port", type=int, default=9901)
     args = parser.parse_args()
+    # The handler only queues the signal; the loop below stops Envoy and removes its files.
+    # Installed before Envoy starts, so no signal can leave it running without us.
+    stops: list[int] = []
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, lambda signum, _frame: stops.append(signum))
     envoy = EnvoyProcess(args.upstream_port, ports=(args.port, args.ready_port, args.admin_port))
     try:
         envoy.wait_ready()
         print(f"envoy: REST on http://127.0.0.1:{args.port}, admin on 127.0.0.1:{args.admin_port}")
-        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}")
-        envoy.process.wait()
+        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}", flush=True)
+        while not stops and envoy.process.poll() is None:
+            time.sleep(0.1)
+        if not stops:
+            raise RuntimeError(f"envoy exited {envoy.process.returncode}")
     except RuntimeError as error:
         print(f"envoy: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        pass
     finally:
         envoy.close()
     return 0
