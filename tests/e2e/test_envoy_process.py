@@ -17,7 +17,7 @@ from devkit.envoy import EnvoyProcess
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess
 from tests.support.load import children_of, is_running, wait_for
-from tests.support.rest import health_check_attempts, ready_envoy
+from tests.support.rest import UNAVAILABLE, health_check_attempts, ready_envoy
 
 
 @pytest.fixture
@@ -34,6 +34,15 @@ class TestHealthChecks:
         # Three checks: the first at start, then two more 5 s apart (Envoy's default
         # without traffic would be one a minute). 30 s is room for a loaded machine.
         wait_for(lambda: health_check_attempts(idle_envoy) >= 3, timeout_s=30, step_s=0.5)
+
+
+class TestWithNoFindsvcBehindIt:
+    def test_a_call_is_envoys_503_with_a_status_body(self) -> None:
+        with EnvoyProcess(upstream_port=free_port()) as envoy:
+            envoy.wait_ready()
+            reply = envoy.request("GET", "/user/KrishnaMohan")
+        assert reply.headers["content-type"] == "application/json"
+        assert (reply.status, reply.json()) == (503, UNAVAILABLE)
 
 
 def _ready(port: int) -> bool:

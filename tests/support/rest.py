@@ -24,6 +24,7 @@ MALFORMED = {
     "details": [],
 }
 NO_SUCH_CALL = {"code": 5, "message": "no REST call has this method and path", "details": []}
+UNAVAILABLE = {"code": 14, "message": "findsvc is unavailable", "details": []}
 BODY_TOO_LARGE = {"code": 8, "message": "request body over 65536 bytes", "details": []}
 BODY_LIMIT = 65536
 
