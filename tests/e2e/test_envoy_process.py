@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,31 +68,44 @@ class TestDevkitEnvoy:
         self, server: ServerProcess, stop: signal.Signals
     ) -> None:
         ready_port = free_port()
-        ports = ("--port", str(free_port()), "--ready-port", str(ready_port))
+        flags = {
+            "--upstream-port": server.port,
+            "--port": free_port(),
+            "--ready-port": ready_port,
+            "--admin-port": free_port(),
+        }
         runner = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "devkit.envoy",
-                "--upstream-port",
-                str(server.port),
-                *ports,
-                "--admin-port",
-                str(free_port()),
-            ],
+            [sys.executable, "-m", "devkit.envoy", *(f"{k}={v}" for k, v in flags.items())],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
-        try:
+        with _reaped(runner) as (children, dirs):
             wait_for(lambda: _ready(ready_port), timeout_s=30)
             [envoy_pid] = children_of(runner.pid)
+            children.append(envoy_pid)
             config_dir = _config_dir(envoy_pid)
+            dirs.append(config_dir)
             assert config_dir.is_dir()
             runner.send_signal(stop)
             assert runner.wait(timeout=30) == 0
-        finally:
-            if runner.poll() is None:
-                runner.kill()
-                runner.wait()
-        assert not is_running(envoy_pid)
-        assert not config_dir.exists()
+            assert not is_running(envoy_pid)
+            assert not config_dir.exists()
+
+
+@contextmanager
+def _reaped(runner: subprocess.Popen[bytes]) -> Iterator[tuple[list[int], list[Path]]]:
+    """Whatever the test found, the runner, the children and the dirs it lists are gone
+    afterwards (a failing runner must not leave an Envoy behind on a shared machine)."""
+    children: list[int] = []
+    dirs: list[Path] = []
+    try:
+        yield children, dirs
+    finally:
+        for pid in children:
+            if is_running(pid):
+                os.kill(pid, signal.SIGKILL)
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        for leftover in dirs:
+            shutil.rmtree(leftover, ignore_errors=True)
