@@ -2,8 +2,9 @@
 
 The container's command, args and environment come from the rendered manifest. Only what a
 laptop must change is changed: the listening ports (free ones, on loopback), the database
-URL (the test MariaDB, as a SELECT-only user), the password file (a temp file standing in
-for the mounted Secret) and the DB's CA (the test MariaDB's, standing in for the ConfigMap).
+URL (the test MariaDB, as a SELECT-only user), the password and tokens files (temp files
+standing in for the mounted Secrets) and the DB's CA (the test MariaDB's, standing in for
+the ConfigMap).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Pod:
     ports: dict[int, int]  # container port -> where it listens here
     workdir: Path
     log: Path
+    token: str  # one from the tokens file
 
     def probe(self, name: str) -> bool:
         """One kubelet gRPC probe: success only for SERVING within the probe's timeout."""
@@ -61,7 +63,9 @@ class Pod:
         target = f"127.0.0.1:{self.ports[port_number(self.container, 'grpc')]}"
         with grpc.insecure_channel(target) as channel:
             return find_service_pb2_grpc.FindServiceStub(channel).FindUser(
-                find_service_pb2.FindUserRequest(name=name), timeout=5
+                find_service_pb2.FindUserRequest(name=name),
+                timeout=5,
+                metadata=[("authorization", f"Bearer {self.token}")],
             )
 
 
@@ -95,6 +99,9 @@ def pod(
     workdir = tmp_path_factory.mktemp("pod-tmp")
     secret_file = tmp_path_factory.mktemp("secret") / "password"
     secret_file.write_text(password + "\n")  # as `kubectl create secret --from-file` keeps it
+    token = secrets.token_urlsafe(24)
+    tokens_file = tmp_path_factory.mktemp("tokens") / "tokens"
+    tokens_file.write_text(token + "\n")
     ports = {
         port_number(container, "grpc"): free_port(),
         port_number(container, "metrics"): free_port(),
@@ -105,6 +112,7 @@ def pod(
         "FINDSVC_METRICS_PORT": str(ports[int(env["FINDSVC_METRICS_PORT"])]),
         "FINDSVC_DB_URL": f"mysql://{db.user}@{db.host}:{db.port}/{db.database}",
         "FINDSVC_DB_PASSWORD_FILE": str(secret_file),
+        "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file),
         "FINDSVC_DB_TLS_CA": str(mysql_server_ca),
     }
     bin_dir = str(Path(sys.executable).parent)
@@ -119,7 +127,7 @@ def pod(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    started = Pod(process, container, pod_spec, env, ports, workdir, log)
+    started = Pod(process, container, pod_spec, env, ports, workdir, log, token)
     yield started
     if process.poll() is None:
         process.kill()

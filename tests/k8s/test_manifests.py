@@ -189,12 +189,12 @@ class TestServices:
             assert (selector <= labels.items()) == (where == "Deployment/findsvc"), where
 
 
-@every_overlay
 class TestNetworkPolicy:
-    def test_only_labelled_clients_reach_grpc_and_rest_and_only_prometheus_reaches_metrics(
-        self, name: str
+    def test_in_dev_labelled_clients_reach_grpc_and_rest_and_only_prometheus_reaches_metrics(
+        self,
     ) -> None:
-        policy = the(overlay(name), "NetworkPolicy", "findsvc")["spec"]
+        # Prod admits callers by namespace instead: tests/k8s/test_prod_callers.py.
+        policy = the(overlay("dev"), "NetworkPolicy", "findsvc")["spec"]
         assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
         by_port = {rule["ports"][0]["port"]: rule["from"] for rule in policy["ingress"]}
         assert set(by_port) == {"grpc", "http", "metrics"}
@@ -205,6 +205,7 @@ class TestNetworkPolicy:
         scrapers = by_port["metrics"][0]["podSelector"]["matchLabels"]
         assert scrapers == {"app.kubernetes.io/name": "prometheus"}
 
+    @every_overlay
     def test_egress_goes_only_to_dns_and_mysql(self, name: str) -> None:
         policy = the(overlay(name), "NetworkPolicy", "findsvc")["spec"]
         ports = {(p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"]}
