@@ -32,6 +32,7 @@ from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.k8s.manifests import Obj, container_env, findsvc_container, overlay, port_number, the
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, SERVING
 from tests.support.db import admin_connection, create_database, insert_user
+from tests.support.jwts import Issuer
 
 
 @dataclass
@@ -102,6 +103,8 @@ def pod(
     token = secrets.token_urlsafe(24)
     tokens_file = tmp_path_factory.mktemp("tokens") / "tokens"
     tokens_file.write_text(token + "\n")
+    # The ConfigMap findsvc-jwks, as `kubectl get --raw /openid/v1/jwks` saves a cluster's keys.
+    jwks_file = Issuer().write_jwks(tmp_path_factory.mktemp("jwks") / "jwks.json")
     ports = {
         port_number(container, "grpc"): free_port(),
         port_number(container, "metrics"): free_port(),
@@ -113,6 +116,7 @@ def pod(
         "FINDSVC_DB_URL": f"mysql://{db.user}@{db.host}:{db.port}/{db.database}",
         "FINDSVC_DB_PASSWORD_FILE": str(secret_file),
         "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file),
+        "FINDSVC_AUTH_JWKS_FILE": str(jwks_file),
         "FINDSVC_DB_TLS_CA": str(mysql_server_ca),
     }
     bin_dir = str(Path(sys.executable).parent)
