@@ -27,6 +27,7 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
+from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
 from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
 
 
@@ -175,11 +176,11 @@ FIND_MAX_WAIT_S = 0.1
 
 
 def calls_admitted(settings: Settings) -> int:
-    """The most calls all lanes hold at once: more streams on one connection would only be
-    refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
+    """The most calls all lanes hold at once from one connection: more streams on it would
+    only be refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
     taking the polling thread. That bounds the calls waiting for it when it falls behind."""
     reflection_cap = settings.max_reflection_streams if settings.reflection else 0
-    return settings.max_concurrency + CHECK_CAP + settings.max_health_watches + reflection_cap
+    return settings.max_concurrency + CHECK_CAP + WATCHES_PER_CONNECTION + reflection_cap
 
 
 def server_lanes(settings: Settings) -> dict[str, Lane]:
