@@ -58,7 +58,7 @@ class TestHundredsOfHealthCheckingClients:
             with server.channel() as prober:
                 answers_within_a_second(prober)
             cost = (thread_count(pid) - threads_before, rss_kib(pid) - rss_before)
-        if os.environ.get("FINDSVC_REPORT_WATCH_COST"):
+        if os.environ.get("REPORT_WATCH_COST"):
             print(f"{CLIENT_CONNECTIONS} watches: +{cost[0]} threads, +{cost[1]} KiB RSS")
 
 
