@@ -3,7 +3,8 @@
 Just before each point, the server's capacity is measured closed-loop (32 calls in flight). Then
 calls are offered open-loop, at 0.5x to 3x that capacity, each with a 250 ms deadline, as
 clients that do not slow down when the server does. Reported per point: goodput (OK answers
-within the deadline, per second), the p99 latency of those, the status codes, and how many
+within the deadline, per second), the p99 latency of those, the status codes and the share of
+the calls sent that each one is (what callers see: a refusal should read as one), and how many
 liveness `Check`s, sent every 250 ms as a kubelet would, failed (the naive reference has no
 health service: none). Writes bench/overload.json and bench/overload.png.
 
@@ -144,9 +145,18 @@ def offered_point(
     ok_ms = sorted(result.pop("ok_ms"))
     result["goodput_per_s"] = round(len(ok_ms) / seconds, 1)
     result["p99_ok_ms"] = round(ok_ms[int(0.99 * (len(ok_ms) - 1))], 2) if ok_ms else None
+    result["code_shares"] = code_shares(result["codes"])
     result["liveness_checks"] = probe.sent if health else None
     result["liveness_failed"] = probe.failed if health else None
     return result
+
+
+def code_shares(codes: dict[str, int]) -> dict[str, float]:
+    """Each status callers saw, as a share of the calls sent, most common first. (A grpc client
+    retries a REFUSED_STREAM by itself; this generator counts it as it comes.)"""
+    total = sum(codes.values())
+    ranked = sorted(((n, code) for code, n in codes.items() if n), reverse=True)
+    return {code: round(n / total, 4) for n, code in ranked}
 
 
 def median_point(rounds: list[dict[str, Any]]) -> dict[str, Any]:

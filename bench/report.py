@@ -72,6 +72,13 @@ def rest_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def _shares(point: dict[str, Any]) -> str:
+    shares = point.get("code_shares")  # older reports have the counts only
+    if shares is None:
+        return str(point["codes"])
+    return ", ".join(f"{code} {share:.1%}" for code, share in shares.items())
+
+
 def overload_table(report: dict[str, Any]) -> str:
     width = max([8, *map(len, report["results"])])
     lines = [
@@ -88,7 +95,7 @@ def overload_table(report: dict[str, Any]) -> str:
             lines.append(
                 f"{key:<{width}} {level:>5} {p['offered_per_s']:>9,.0f} {p['goodput_per_s']:>9,.0f}"
                 f" {p['goodput_over_capacity']:>6} {p['p99_ok_ms'] or '-':>9} {probes:>13}"
-                f" {p['generator_cpu_us_per_call']:>11}  {p['codes']}"
+                f" {p['generator_cpu_us_per_call']:>11}  {_shares(p)}"
             )
     lines.append(f"capacity (calls/s): {report['capacity_per_s']}")
     lines.extend(summary(report["targets"]))

@@ -57,9 +57,12 @@ def seeded_database(users: int, who: str) -> Iterator[tuple[PrivateMariaDB, list
         database.destroy()
 
 
-def start_server(scenario: Scenario) -> tuple[subprocess.Popen[bytes], str]:
-    """The scenario's server, answering on the returned target; killed if it never does."""
-    port = free_port()
+def start_server(
+    scenario: Scenario, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The scenario's server, answering on the returned target (on `port`, else a free one);
+    killed if it never does."""
+    port = port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")},
         "FINDSVC_HOST": "127.0.0.1",

@@ -6,9 +6,12 @@
 
 - Every call has a deadline (5 s unless told).
 - UNAVAILABLE and CANCELLED are retried by gRPC itself (service config retryPolicy: 3
-  attempts, backoff), which is safe: finding is read-only and idempotent. CANCELLED is what
-  grpc core's shutdown gives calls that reached a stopping server but were never handled
-  (grpc/grpc#41785); a deadline that runs out is DEADLINE_EXCEEDED, never retried.
+  attempts, backoff), which is safe: finding is read-only and idempotent. A deadline that
+  runs out is DEADLINE_EXCEEDED, never retried; RESOURCE_EXHAUSTED (a server shedding load)
+  is not retried at once: retry it yourself after a backoff (docs/load-balancing.md).
+- Client-side health checking: the channel watches each server's readiness (health service
+  name FindService's, which a draining server turns NOT_SERVING) and stops picking a server
+  the moment it is not ready, so a rolling restart sends it no call to refuse.
 - `dns:///host:port` resolves every address of a headless Service and spreads calls over them
   (round_robin); a plain `host:port` works as usual.
 - TLS: `root_certificates` (PEM) to check the server, `client_certificate` and `client_key` for
@@ -33,6 +36,9 @@ DEFAULT_DEADLINE_S = 5.0
 
 SERVICE_CONFIG = {
     "loadBalancingConfig": [{"round_robin": {}}],
+    # One health Watch per connection, on the name readiness publishes and a drain turns
+    # NOT_SERVING (the empty name follows it too). gRPC core acts on it under round_robin.
+    "healthCheckConfig": {"serviceName": FIND_SERVICE_NAME},
     "methodConfig": [
         {
             "name": [{"service": FIND_SERVICE_NAME}],

@@ -1,16 +1,43 @@
 // A Java caller, as the AddService's team would write one, built from our .proto with
 // Debian's protoc and grpc-java. Prints "name phone sinceSeconds" or the status code.
+//
+// The channel uses the published service config (clients/service-config.json, here as the
+// Map grpc-java takes: numbers are Doubles): round_robin, retries on UNAVAILABLE with
+// throttling, and client-side health checking on FindService's readiness. grpc-java checks
+// health only with io.grpc:grpc-services on the classpath (its health-checking round_robin
+// takes over from grpc-core's); without that jar it ignores healthCheckConfig.
 import com.glarimy.ums.find.v1.FindServiceGrpc;
 import com.glarimy.ums.find.v1.FindUserRequest;
 import com.glarimy.ums.find.v1.UserRecord;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 public final class FindUserCli {
+  static final String FIND_SERVICE = "glarimy.ums.find.v1.FindService";
+
+  static final Map<String, ?> SERVICE_CONFIG = Map.of(
+      "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+      "healthCheckConfig", Map.of("serviceName", FIND_SERVICE),
+      "methodConfig", List.of(Map.of(
+          "name", List.of(Map.of("service", FIND_SERVICE)),
+          "retryPolicy", Map.of(
+              "maxAttempts", 3.0,
+              "initialBackoff", "0.1s",
+              "maxBackoff", "1s",
+              "backoffMultiplier", 2.0,
+              "retryableStatusCodes", List.of("UNAVAILABLE", "CANCELLED")))),
+      "retryThrottling", Map.of("maxTokens", 100.0, "tokenRatio", 0.1));
+
   public static void main(String[] args) throws InterruptedException {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(args[0]).usePlaintext().build();
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(args[0])
+        .usePlaintext()
+        .defaultServiceConfig(SERVICE_CONFIG)
+        .enableRetry()
+        .build();
     try {
       UserRecord user = FindServiceGrpc.newBlockingStub(channel)
           .withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -66,11 +66,14 @@ class Settings:
     max_concurrency: int = setting(
         64, parse.positive_int, WHOLE, f"FindService calls served at once; {REFUSED}"
     )
+    # One a client connection with client-side health checking: about 77 KiB and a thread
+    # each, connection included (tests/e2e/test_health_checking_clients.py measures it).
     max_health_watches: int = setting(
-        16,
+        512,
         parse.positive_int,
         WHOLE,
-        f"health Watch streams open at once, each on a thread of its own; {REFUSED}",
+        "health Watch streams open at once, each on a thread of its own, a few at most on one "
+        f"connection; {REFUSED}",
     )
     max_reflection_streams: int = setting(
         4,

@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from devkit.server import ServerProcess, StartServer
+from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
 from tests.support.calls import FIND_SERVICE, KRISHNA, SERVICE_UNKNOWN, SERVING, find, health_status
 from tests.support.load import Load, rss_kib
 from tests.support.metrics import metrics_port, scrape, value
@@ -73,12 +74,12 @@ class TestIdleWatchStreams:
         with server.channel() as channel:
             started = time.monotonic()
             with idle_watches(channel, names) as firsts:
-                # The default cap admits 16 (fewer while the last test's stream is still
-                # ending); the rest are refused at once, not queued.
+                # One connection gets WATCHES_PER_CONNECTION streams; the rest are refused at
+                # once, not queued.
                 assert time.monotonic() - started < 10
                 admitted = [first for first in firsts if isinstance(first, int)]
                 refused = firsts.count(grpc.StatusCode.RESOURCE_EXHAUSTED)
-                assert len(admitted) <= 16
+                assert len(admitted) == WATCHES_PER_CONNECTION
                 assert refused == len(names) - len(admitted)
                 assert sorted(set(admitted)) == sorted({SERVING, SERVICE_UNKNOWN})
                 answers_within_a_second(channel)

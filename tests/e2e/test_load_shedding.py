@@ -1,8 +1,11 @@
 """A full server: calls past the concurrency bound are refused at once, a burst within it is
-answered in full, and health probes are answered while every worker waits."""
+answered in full, a closed loop below it through pauses of the whole server is never shed,
+and health probes are answered while every worker waits."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import grpc
@@ -12,6 +15,7 @@ from findsvc.config import DatabaseUrl
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.calls import KRISHNA, SERVING, find, health_status
 from tests.support.held_calls import CallsInFlight, calls_held_by_a_table_lock, held_calls_env
+from tests.support.load import Load, wait_for
 from tests.support.metrics import FIND_USER_LABELS, metrics_port, scrape, value
 
 
@@ -71,6 +75,28 @@ class TestBursts:
             for _ in range(3):
                 burst = [stub.FindUser.future(request, timeout=5) for _ in range(bound)]
                 assert [call.code() for call in burst] == [grpc.StatusCode.OK] * bound
+
+
+class TestClosedLoopBelowTheBound:
+    def test_callers_fewer_than_the_bound_are_never_shed_even_when_the_server_pauses(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        # A machine busy with other work stops a process now and then: here, for 0.4 s, three
+        # times, with 48 callers (the bound is 64) queued behind 4 workers. Every queued call
+        # then waited past 100 ms; the queue drains by itself, and nobody should be refused.
+        server = start_server({"FINDSVC_DB_URL": users_db_url})
+        pid = server.process.pid
+        with Load(server.target, [KRISHNA], callers=48) as load:
+            for _ in range(3):
+                answered = len(load.outcomes)
+                wait_for(lambda answered=answered: len(load.outcomes) > answered + 500, 30)
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(0.4)
+                os.kill(pid, signal.SIGCONT)
+            wait_for(lambda: any(o.seconds > 0.4 for o in list(load.outcomes)), 30)
+            answered = len(load.outcomes)
+            wait_for(lambda: len(load.outcomes) > answered + 500, 30)
+        assert set(load.codes()) == {grpc.StatusCode.OK}, load.codes()
 
 
 class TestProbesWhileEveryWorkerWaits:

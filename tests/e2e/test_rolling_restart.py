@@ -1,8 +1,10 @@
 """A rolling restart under load drops no call.
 
 Two findsvc servers sit behind one round_robin channel, as a headless Service gives a gRPC
-client its pods. The client retries UNAVAILABLE only, as most service configs do: not the
-CANCELLED that grpc's own shutdown gives calls on the wire (see closing_gate).
+client its pods, with the published service config: client-side health checking, so the
+channel stops picking a server the moment its drain turns readiness NOT_SERVING. The client
+retries UNAVAILABLE only, as most service configs do: not the CANCELLED that grpc's own
+shutdown gives calls on the wire (see closing_gate).
 Each server in turn gets SIGTERM and a fresh one takes its address, as a pod restarted in
 place: a channel with a static address list cannot learn a new one, and Kubernetes gives
 the replacement pod a new IP that DNS re-resolution finds, which a test on loopback cannot

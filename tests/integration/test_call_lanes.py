@@ -1,4 +1,4 @@
-"""A lane's admission: its cap of calls held, and the wait of its oldest queued call."""
+"""A lane's admission: its cap of calls held, and whether its queue stands."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from findsvc.entrypoints.runtime.call_lanes import Lane
+from findsvc.entrypoints.runtime.standing_queue import StandingQueue
 
 
 @pytest.fixture
@@ -42,14 +43,13 @@ class TestLane:
         assert frees_up(lane)
         lane.shutdown()
 
-    def test_it_is_full_once_a_queued_call_has_waited_too_long(
-        self, release: threading.Event
-    ) -> None:
-        lane = Lane("test", threads=1, cap=100, max_wait_s=0.2)
+    def test_it_is_full_while_its_queue_stands(self, release: threading.Event) -> None:
+        standing = StandingQueue(target_s=0.1, interval_s=0.2)
+        lane = Lane("test", threads=1, cap=100, standing=standing)
         lane.submit(release.wait)  # holds the one thread
         lane.submit(lambda: None)  # queued behind it
         assert not lane.full()
-        time.sleep(0.3)
+        time.sleep(0.4)  # past target and interval: the queue stands
         assert lane.full()
         release.set()
         assert frees_up(lane)  # the queue drained

@@ -13,13 +13,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from findsvc.entrypoints.health_service import HealthService
 from tests.support.calls import SERVICE_UNKNOWN, SERVING
+from tests.support.load import wait_for
 
 
 @pytest.fixture
 def health() -> Iterator[tuple[HealthService, health_pb2_grpc.HealthStub]]:
     service = HealthService()
     service.set("liveness", SERVING)
-    server = grpc.server(ThreadPoolExecutor(max_workers=4))
+    # More threads than a connection may hold streams: a refused one still gets a thread.
+    server = grpc.server(ThreadPoolExecutor(max_workers=8))
     health_pb2_grpc.add_HealthServicer_to_server(service, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -65,3 +67,30 @@ class TestWatch:
             assert retained_by_the_health_modules() - before < 10_000
         finally:
             tracemalloc.stop()
+
+
+class TestWatchesPerConnection:
+    def test_streams_that_end_give_their_connection_room_again(
+        self, health: tuple[HealthService, health_pb2_grpc.HealthStub]
+    ) -> None:
+        service, stub = health
+        for _ in range(3):  # each round fills the connection's limit, then leaves
+            assert [watch_once(stub, "liveness") for _ in range(service.watches.limit)] == [
+                SERVING
+            ] * service.watches.limit
+        wait_for(lambda: service.watches.connections() == 0, 5)
+
+    def test_a_connection_past_its_limit_is_refused_with_resource_exhausted(
+        self, health: tuple[HealthService, health_pb2_grpc.HealthStub]
+    ) -> None:
+        service, stub = health
+        request = health_pb2.HealthCheckRequest(service="liveness")
+        open_calls = [stub.Watch(request, timeout=5) for _ in range(service.watches.limit)]
+        try:
+            assert [next(call).status for call in open_calls] == [SERVING] * len(open_calls)
+            with pytest.raises(grpc.RpcError) as refused:
+                next(stub.Watch(request, timeout=5))
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        finally:
+            for call in open_calls:
+                call.cancel()

@@ -12,7 +12,6 @@ of no lane (refusals, unknown methods) run on the server's own small pool.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -27,20 +26,24 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
+from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
+from findsvc.entrypoints.runtime.standing_queue import StandingQueue
 from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
 
 
 class Lane(ThreadPoolExecutor):
-    """A pool that knows how many calls it holds, queued or running, and how long the oldest
-    queued one has waited. It is full at `cap` calls, or once a call has waited `max_wait_s`
-    for a thread: under overload a deep queue only makes every call late (a queue that
-    served 1,000 calls a second and now, starved of CPU, serves 200 turns a cap of 64 from
-    64 ms of waiting into 320 ms, past a 250 ms deadline)."""
+    """A pool that knows how many calls it holds, queued or running, and how long the queued
+    ones wait. It is full at `cap` calls, or while its queue stands (`standing`): under
+    overload a deep queue only makes every call late (a queue that served 1,000 calls a
+    second and now, starved of CPU, serves 200 turns a cap of 64 from 64 ms of waiting into
+    320 ms, past a 250 ms deadline), but one call that waited through a hiccup says nothing."""
 
-    def __init__(self, name: str, threads: int, cap: int, max_wait_s: float = math.inf) -> None:
+    def __init__(
+        self, name: str, threads: int, cap: int, standing: StandingQueue | None = None
+    ) -> None:
         super().__init__(threads, thread_name_prefix=name)
         self.cap = cap
-        self._max_wait_s = max_wait_s
+        self._standing = standing
         self._held = 0
         self._queued_at: deque[float] = deque()  # oldest first: the pool's queue is FIFO
         self._count_lock = threading.Lock()
@@ -49,9 +52,10 @@ class Lane(ThreadPoolExecutor):
         with self._count_lock:
             if self._held >= self.cap:
                 return True
-            return bool(self._queued_at) and (
-                time.monotonic() - self._queued_at[0] > self._max_wait_s
-            )
+            if self._standing is None:
+                return False
+            oldest = time.monotonic() - self._queued_at[0] if self._queued_at else None
+            return self._standing.stands(oldest)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._count_lock:
@@ -68,7 +72,9 @@ class Lane(ThreadPoolExecutor):
 
     def _started(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._count_lock:
-            self._queued_at.popleft()
+            waited_s = time.monotonic() - self._queued_at.popleft()
+            if self._standing is not None:
+                self._standing.left_queue(waited_s)
         return fn(*args, **kwargs)
 
     def _release(self) -> None:
@@ -169,23 +175,27 @@ WATCH = _method(HEALTH_SERVICE, "Watch")
 CHECK_THREADS = 2
 # Checks are answered in microseconds: a deep queue only waits behind a flood of Checks.
 CHECK_CAP = 64
-# FindService calls queue for a thread at most this long (see Lane): well inside the
-# deadlines callers give, so an accepted call still has time to be answered.
-FIND_MAX_WAIT_S = 0.1
+# FindService calls are refused while every call for a second has waited more than 100 ms for
+# a thread (see Lane): well inside the deadlines callers give, so an accepted call still has
+# time to be answered; a second, so a pause of the machine sheds no call, and a closed loop
+# below the cap, whose queue drains at its own pace, none either.
+FIND_QUEUE_TARGET_S = 0.1
+FIND_QUEUE_INTERVAL_S = 1.0
 
 
 def calls_admitted(settings: Settings) -> int:
-    """The most calls all lanes hold at once: more streams on one connection would only be
-    refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
+    """The most calls all lanes hold at once from one connection: more streams on it would
+    only be refused, and gRPC's C core refuses them (REFUSED_STREAM, which clients retry) without
     taking the polling thread. That bounds the calls waiting for it when it falls behind."""
     reflection_cap = settings.max_reflection_streams if settings.reflection else 0
-    return settings.max_concurrency + CHECK_CAP + settings.max_health_watches + reflection_cap
+    return settings.max_concurrency + CHECK_CAP + WATCHES_PER_CONNECTION + reflection_cap
 
 
 def server_lanes(settings: Settings) -> dict[str, Lane]:
     """Every method the server serves, with its lane. A stream holds a thread while it lasts,
     so a stream lane has a thread for each stream it admits."""
-    find = Lane("rpc", settings.workers, settings.max_concurrency, FIND_MAX_WAIT_S)
+    standing = StandingQueue(FIND_QUEUE_TARGET_S, FIND_QUEUE_INTERVAL_S)
+    find = Lane("rpc", settings.workers, settings.max_concurrency, standing)
     check = Lane("health-check", CHECK_THREADS, CHECK_CAP)
     watch = Lane("health-watch", settings.max_health_watches, settings.max_health_watches)
     lanes = {_method(FIND_SERVICE, m.name): find for m in FIND_SERVICE.methods}
