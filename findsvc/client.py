@@ -15,8 +15,9 @@
 - `dns:///host:port` resolves every address of a headless Service and spreads calls over them
   (round_robin); a plain `host:port` works as usual.
 - TLS: `root_certificates` (PEM) to check the server, `client_certificate` and `client_key` for
-  mutual TLS. A bearer `token` rides as call credentials over TLS; without TLS it is sent as
-  `authorization` metadata, which is only fit for loopback or a mesh that encrypts for you.
+  mutual TLS. A bearer `token` (or `token_file`, read again when it changes: a projected
+  service-account token the kubelet rotates) rides as call credentials over TLS; without TLS
+  it is sent as `authorization` metadata, only fit for loopback or a mesh that encrypts.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 
 import grpc
 
+from findsvc.client_tokens import Bearer, BearerPlugin, FixedToken, TokenFile
 from findsvc.contract import FIND_SERVICE_NAME
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
@@ -131,28 +134,35 @@ class FindClient:
         client_certificate: bytes | None = None,
         client_key: bytes | None = None,
         token: str | None = None,
+        token_file: Path | None = None,
     ) -> None:
         """TLS is on when `tls` is true or any certificate is given. ValueError when only one
-        of `client_certificate` and `client_key` is given (gRPC would abort the process)."""
+        of `client_certificate` and `client_key` is given (gRPC would abort the process), or
+        both `token` and `token_file`.
+
+        `token_file` is read again whenever it changes, so a token the kubelet rotates (a
+        projected service-account token) is sent from the next call on."""
         if bool(client_certificate) != bool(client_key):
             raise ValueError("a client certificate and its key go together: give both or neither")
+        if token and token_file:
+            raise ValueError("a token or a token file, not both")
+        bearer = TokenFile(token_file) if token_file else (FixedToken(token) if token else None)
         options = [
             ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
             ("grpc.enable_retries", 1),
         ]
-        self._metadata: tuple[tuple[str, str], ...] = ()
+        self._bearer: Bearer | None = None  # sent as metadata: on a plaintext channel only
         if tls or root_certificates or client_certificate or client_key:
             credentials = grpc.ssl_channel_credentials(
                 root_certificates, client_key, client_certificate
             )
-            if token:
+            if bearer is not None:
                 credentials = grpc.composite_channel_credentials(
-                    credentials, grpc.access_token_call_credentials(token)
+                    credentials, grpc.metadata_call_credentials(BearerPlugin(bearer))
                 )
             self._channel = grpc.secure_channel(target, credentials, options=options)
         else:
-            if token:
-                self._metadata = (("authorization", f"Bearer {token}"),)
+            self._bearer = bearer
             self._channel = grpc.insecure_channel(target, options=options)
         self._stub = find_service_pb2_grpc.FindServiceStub(self._channel)
         self._deadline_s = deadline_s
@@ -164,7 +174,7 @@ class FindClient:
             reply = self._stub.FindUser(
                 find_service_pb2.FindUserRequest(name=name),
                 timeout=self._deadline_s,
-                metadata=self._metadata,
+                metadata=self._metadata(),
             )
         except grpc.RpcError as error:
             raise _typed(error) from None
@@ -176,7 +186,7 @@ class FindClient:
             reply = self._stub.BatchFindUsers(
                 find_service_pb2.BatchFindUsersRequest(names=list(names)),
                 timeout=self._deadline_s,
-                metadata=self._metadata,
+                metadata=self._metadata(),
             )
         except grpc.RpcError as error:
             raise _typed(error) from None
@@ -187,6 +197,9 @@ class FindClient:
 
     def close(self) -> None:
         self._channel.close()
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", self._bearer.header()),) if self._bearer else ()
 
     def __enter__(self) -> FindClient:
         return self

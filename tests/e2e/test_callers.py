@@ -3,10 +3,11 @@ the metrics and the access log."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -14,8 +15,10 @@ import pytest
 
 from devkit.envoy import EnvoyProcess
 from devkit.server import ServerProcess, serving
+from findsvc.client import AuthenticationError, FindClient
 from findsvc.entrypoints.middleware.callers import OTHER, UNAUTHENTICATED
 from tests.support.calls import KRISHNA, find, findsvc
+from tests.support.certs import Pki
 from tests.support.jwts import AUDIENCE, CALLER, ISSUER, Issuer
 from tests.support.load import wait_for
 from tests.support.metrics import FIND_USER_LABELS, log_entries, metrics_port, scrape, value
@@ -139,6 +142,38 @@ class TestTheCallerIsCounted:
             return any(entry.get("caller") == "checkout" for entry in log_entries(guarded))
 
         wait_for(logged, 10)
+
+
+@pytest.fixture(scope="module")
+def guarded_tls(users_db_url: str, auth_env: dict[str, str], pki: Pki) -> Iterator[ServerProcess]:
+    env = {"FINDSVC_DB_URL": users_db_url, **auth_env, **pki.server_env()}
+    with serving(env, credentials=pki.credentials()) as process:
+        yield process
+
+
+class TestTheClientReadsARotatedTokenFile:
+    """As the kubelet rotates a projected token: the file is swapped, the client is not."""
+
+    def test_over_plaintext(self, guarded: ServerProcess, tmp_path: Path) -> None:
+        self.check(FindClient, guarded.target, tmp_path)
+
+    def test_over_tls(self, guarded_tls: ServerProcess, pki: Pki, tmp_path: Path) -> None:
+        self.check(
+            functools.partial(FindClient, root_certificates=pki.ca.read_bytes()),
+            guarded_tls.target,
+            tmp_path,
+        )
+
+    def check(self, client_for: Callable[..., FindClient], target: str, folder: Path) -> None:
+        token_file = folder / "token"
+        token_file.write_text("not-a-token-findsvc-knows\n")
+        with client_for(target, token_file=token_file) as client:
+            with pytest.raises(AuthenticationError):
+                client.find(KRISHNA)
+            rotated = folder / "token.new"
+            rotated.write_text(CHECKOUT_TOKEN + "\n")
+            os.replace(rotated, token_file)
+            assert client.find(KRISHNA).name == KRISHNA
 
 
 class TestRest:

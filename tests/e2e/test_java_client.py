@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 from importlib.resources import files
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devkit import ROOT
-from devkit.server import ServerProcess
+from devkit.server import ServerProcess, StartServer
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 
 JARS = "/usr/share/java/*"
@@ -55,13 +57,17 @@ def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return classes
 
 
-def call_from_java(classes: Path, server: ServerProcess, name: str) -> str:
+def call_from_java(
+    classes: Path, server: ServerProcess, name: str, token_file: Path | None = None
+) -> str:
+    env = {**os.environ, "FINDSVC_TOKEN_FILE": str(token_file)} if token_file else None
     result = subprocess.run(
         ["java", "-cp", f"{classes}:{JARS}", "FindUserCli", server.target, name],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
+        env=env,
     )
     return result.stdout.strip()
 
@@ -78,3 +84,19 @@ class TestJavaClient:
         self, java_client: Path, server: ServerProcess, name: str, code: str
     ) -> None:
         assert call_from_java(java_client, server, name) == code
+
+
+class TestJavaClientWithAToken:
+    def test_sends_the_token_file_it_is_given(
+        self, java_client: Path, users_db_url: str, start_server: StartServer, tmp_path: Path
+    ) -> None:
+        token = secrets.token_urlsafe(24)
+        tokens = tmp_path / "tokens"
+        tokens.write_text(f"{token} java-caller\n")
+        server = start_server(
+            {"FINDSVC_DB_URL": users_db_url, "FINDSVC_AUTH_TOKENS_FILE": str(tokens)}
+        )
+        assert call_from_java(java_client, server, KRISHNA) == "UNAUTHENTICATED"
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        assert call_from_java(java_client, server, KRISHNA, token_file).startswith(KRISHNA)
