@@ -16,6 +16,8 @@ PEM_FILE = "a readable PEM file"
 ON_OR_OFF = "0 or 1"
 REFUSED = "more get RESOURCE_EXHAUSTED"
 
+MIN_READINESS_CHECK_S = 1.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -209,6 +211,13 @@ class Settings:
     @property
     def listen_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def readiness_check_s(self) -> float:
+        """One readiness check's time budget. A database slower than the check interval is not
+        ready, so the verdict comes in time; but a check gets a second at least, and no more
+        than a call's DB work may take."""
+        return min(max(MIN_READINESS_CHECK_S, self.health_interval_s), self.db_timeout_s)
 
 
 # Every setting, in the order of the fields: for load(), the flags and the README's table.

@@ -49,6 +49,6 @@ def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallCh
         # FindService needs a bearer token (when a tokens file is set); health stays open.
         *token_auth(settings),
         # Innermost, next to the servicer: a strict decode, and the caller's deadline.
-        CallLimits(),
+        CallLimits(cap_s=settings.db_timeout_s),
     ]
     return CallChain(interceptors, closing_gate)

@@ -88,7 +88,9 @@ class FindServer:
                 ),
                 self._server,
             )
-        self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
+        self.readiness = Readiness(
+            self._health, users.ping, settings.health_interval_s, settings.readiness_check_s
+        )
         self.port = add_listening_port(self._server, settings)
         self._stopping = threading.Event()
         self._stopped = threading.Event()

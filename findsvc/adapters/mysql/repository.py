@@ -128,9 +128,9 @@ class MySqlUserRepository:
         return rows[0] if rows else None
 
     def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        # The caller's deadline or our cap, whichever ends first, bounds the whole call:
-        # the wait for a pooled connection, connecting, and every socket read and write.
-        with deadline.deadline_in(self._query_timeout_s) as budget:
+        # The call's budget (set at the edge, never above our cap) bounds the whole call: the
+        # wait for a pooled connection, connecting, and every socket read and write.
+        with deadline.current_or(self._query_timeout_s) as budget:
             return self._fetch_all_within(sql, args, budget)
 
     def _fetch_all_within(
