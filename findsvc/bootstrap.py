@@ -1,23 +1,39 @@
-"""The composition root: the one place that turns Settings into wired adapters."""
+"""The composition root: the one place that turns Settings into wired parts.
+
+It builds the repositories, telemetry, the call chain and the gRPC server, and hands each
+part what it needs; the parts import nothing from here. `findsvc serve` (cli.py) asks it
+for a built Service and runs it.
+"""
 
 from __future__ import annotations
 
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+
+import grpc
+from grpc_health.v1 import health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 from findsvc.adapters.mysql.pool import PoolObserver
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.mysql.target import MySqlTarget, tls_context
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import ConfigError, Settings
+from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
 from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
-from findsvc.entrypoints.chain import call_chain
-from findsvc.entrypoints.grpc_server import FindServer
+from findsvc.entrypoints.chain import CallChain, call_chain
+from findsvc.entrypoints.grpc_server import FindServer, server_options
+from findsvc.entrypoints.grpc_servicer import FindServicer
+from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health_service import HealthService
+from findsvc.entrypoints.tls import add_listening_port
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
+from glarimy.ums.find.v1 import find_service_pb2_grpc
 
 if TYPE_CHECKING:
     from findsvc.telemetry.telemetry import Telemetry
@@ -132,15 +148,37 @@ def build_service(settings: Settings) -> Service:
     )
     check_store_client(users)
     try:
-        server = FindServer(settings, users, call_chain(settings, telemetry))
-    except RuntimeError:
-        users.close()
-        raise ConfigError(f"cannot listen on {settings.listen_address}") from None
-    server.readiness.on_database_checked(telemetry.metrics.database_checked)
-    if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
-        try:
+        server = build_server(settings, users, call_chain(settings, telemetry))
+        server.readiness.on_database_checked(telemetry.metrics.database_checked)
+        if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
             telemetry.start()
-        except ConfigError:
-            users.close()
-            raise
+    except ConfigError:
+        users.close()
+        raise
     return Service(server, users, telemetry)
+
+
+def build_server(settings: Settings, users: CheckedRepository, calls: CallChain) -> FindServer:
+    """FindService on `users`, health and reflection, behind `calls`, listening (not yet
+    started). Raises ConfigError when the port cannot be had."""
+    server = grpc.server(
+        # gRPC's default pool: every served method has a lane of its own, and refusals run
+        # on the polling thread (call_lanes.py), so nothing is expected to run here.
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
+        options=server_options(settings),
+        interceptors=calls.interceptors,
+    )
+    find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), server)
+    health = HealthService()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    if settings.reflection:
+        served = (FIND_SERVICE_NAME, HEALTH_SERVICE.full_name, reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(served, server)
+    readiness = Readiness(
+        health, users.ping, settings.health_interval_s, settings.readiness_check_s
+    )
+    try:
+        port = add_listening_port(server, settings)
+    except RuntimeError:
+        raise ConfigError(f"cannot listen on {settings.listen_address}") from None
+    return FindServer(settings, server, port, readiness, calls.closing_gate)
