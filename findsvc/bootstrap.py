@@ -11,7 +11,7 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
@@ -45,15 +45,16 @@ BREAKER_FAILURES = 3
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
 
-def build_repository(
+def build_store(
     settings: Settings, pool_observer: PoolObserver | None = None
-) -> BreakerRepository[MySqlUserRepository] | SqliteUserRepository:
+) -> MySqlUserRepository | SqliteUserRepository:
+    """The driver FINDSVC_DB_URL names, with no policy over it: for `findsvc db` chores."""
     url = settings.db_url
     if url is None:
         return SqliteUserRepository(DEFAULT_SQLITE_PATH)
     if url.scheme == "sqlite":
         return SqliteUserRepository(Path(url.path))
-    mysql = MySqlUserRepository(
+    return MySqlUserRepository(
         MySqlTarget(url.host, url.port, url.user, url.database),
         password=lambda: settings.db_password,
         pool_size=settings.db_pool_size,
@@ -63,10 +64,20 @@ def build_repository(
         tls=db_tls_context(settings.db_tls, settings.db_tls_ca),
         max_idle_s=settings.db_max_idle_s,
     )
+
+
+def build_repository(
+    settings: Settings, pool_observer: PoolObserver | None = None
+) -> CheckedRepository:
+    """The store as each query of `serve` reaches it: behind the circuit breaker when it is a
+    database over the network (see build_serving_repository for the order and why)."""
+    store = build_store(settings, pool_observer)
+    if not settings.db_over_network:
+        return store
     # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
     # a trial call; the trial is the fallback for when they do not.
     retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
-    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
+    return BreakerRepository(store, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
 
 
 def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
@@ -82,19 +93,25 @@ def build_serving_repository(
     pool_observer: PoolObserver | None = None,
     cache_observer: CacheObserver | None = None,
 ) -> CheckedRepository:
-    """The repository `serve` uses: the store, coalesced under load, cached when configured.
+    """The repository `serve` uses: the store under its policies, in this order, innermost
+    first, and for these reasons:
 
-    Coalescing starts when every pooled connection is busy: lookups arriving then queue and
-    share the next query. So FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
+    1. The circuit breaker, next to the store (build_repository): it must see each query's
+       own outcome, and a coalesced batch is one query to it, so one outage counts once.
+    2. Coalescing, over the breaker: it starts when every pooled connection is busy, and
+       lookups arriving then share the next query. While the circuit is open, each lookup
+       fails at once in the breaker, so none queues for a store that is down.
+    3. The cache, outermost: a hit costs no queue slot and no query, and is still answered
+       while the circuit is open; a miss runs on the cache's own thread, through the others.
+
+    The embedded SQLite file (the dev default) gets only the cache: it has no network to fail
+    and no pool of connections to queue for.
     """
-    store = build_repository(settings, pool_observer)
-    users: CheckedRepository = store
-    if not isinstance(store, SqliteUserRepository):
-        # The breaker forwards get_many (and any new method) through its __getattr__.
+    users = build_repository(settings, pool_observer)
+    if settings.db_over_network:
+        # FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
         users = CoalescingRepository(
-            cast(CheckedRepository, store),
-            max_in_flight=settings.db_pool_size,
-            cap_s=settings.db_timeout_s,
+            users, max_in_flight=settings.db_pool_size, cap_s=settings.db_timeout_s
         )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(

@@ -213,6 +213,11 @@ class Settings:
         return f"{self.host}:{self.port}"
 
     @property
+    def db_over_network(self) -> bool:
+        """A database server (MySQL), not the embedded SQLite file."""
+        return self.db_url is not None and self.db_url.scheme == "mysql"
+
+    @property
     def readiness_check_s(self) -> float:
         """One readiness check's time budget. A database slower than the check interval is not
         ready, so the verdict comes in time; but a check gets a second at least, and no more

@@ -79,7 +79,7 @@ class TestOpen:
         fail_times(guarded, 20)
         assert store.calls == reached
 
-    def test_methods_it_does_not_name_are_guarded_too(
+    def test_a_batch_is_guarded_too(
         self, guarded: BreakerRepository[FailingStore], store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
