@@ -74,3 +74,16 @@ class TestRoomsReachOnlyBelowThem:
         self, room: str, allowed: tuple[str, ...]
     ) -> None:
         assert reaches_outside(room, allowed) == {}
+
+
+class TestTheCallPath:
+    @pytest.mark.parametrize(
+        ("room", "other"),
+        [
+            ("findsvc.entrypoints.middleware", "findsvc.entrypoints.runtime"),
+            ("findsvc.entrypoints.runtime", "findsvc.entrypoints.middleware"),
+        ],
+    )
+    def test_middleware_and_runtime_meet_only_in_the_chain(self, room: str, other: str) -> None:
+        """They talk through what the chain (chain.py) hands each one when it is built."""
+        assert importers_of(other) & {m for m in MODULES if in_room(m, room)} == set()

@@ -17,7 +17,6 @@ from google.protobuf import descriptor_pool
 from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
-from findsvc.entrypoints.runtime.call_lanes import refusing_at_once
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
@@ -49,14 +48,23 @@ def _unimplemented(_requests: Any, context: grpc.ServicerContext) -> Iterator[An
 
 
 class CallObserver(WrappingInterceptor):
-    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off"."""
+    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off".
+    `refusing(behaviour)` makes the handler that refuses an unknown method: the call chain
+    passes the runtime's, which refuses on gRPC's polling thread (call_lanes.py)."""
 
-    def __init__(self, metrics: Metrics, access_log: str = "all") -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        access_log: str = "all",
+        refusing: Callable[[Behavior], grpc.RpcMethodHandler[Any, Any]] = (
+            grpc.stream_stream_rpc_method_handler
+        ),
+    ) -> None:
         super().__init__()  # metric children too are made once per method, not once per call
         self._metrics = metrics
         self._access_log = access_log
         self._instruments: dict[tuple[str, str], _Instruments] = {}
-        self._unknown_method = refusing_at_once(
+        self._unknown_method = refusing(
             self._streaming(_unimplemented, self._instruments_for(UNKNOWN_METHOD, "unknown"))
         )
 
