@@ -74,10 +74,9 @@ def build_repository(
     store = build_store(settings, pool_observer)
     if not settings.db_over_network:
         return store
-    # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
-    # a trial call; the trial is the fallback for when they do not.
-    retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
-    return BreakerRepository(store, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
+    return BreakerRepository(
+        store, CircuitBreaker(BREAKER_FAILURES, settings.breaker_retry_after_s)
+    )
 
 
 def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
@@ -107,11 +106,13 @@ def build_serving_repository(
     The embedded SQLite file (the dev default) gets only the cache: it has no network to fail
     and no pool of connections to queue for.
     """
+    # A call's budget is set at the edge; the cap bounds work no call started (a cache miss's
+    # shared lookup, a tool).
+    cap_s = settings.db_timeout_s
     users = build_repository(settings, pool_observer)
     if settings.db_over_network:
-        # FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
         users = CoalescingRepository(
-            users, max_in_flight=settings.db_pool_size, cap_s=settings.db_timeout_s
+            users, max_in_flight=settings.db_queries_in_flight, cap_s=cap_s
         )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
@@ -120,8 +121,8 @@ def build_serving_repository(
             settings.cache_size,
             settings.cache_negative_ttl_s,
             observer=cache_observer,
-            cap_s=settings.db_timeout_s,
-            lookup_threads=settings.workers,  # one per caller that can be waiting at once
+            cap_s=cap_s,
+            lookup_threads=settings.cache_lookup_threads,
         )
     return users
 

@@ -86,7 +86,7 @@ class Settings:
         WHOLE,
         "largest request accepted; a larger one gets RESOURCE_EXHAUSTED",
     )
-    # Also the queries in flight before lookups coalesce (bootstrap).
+    # Also the queries in flight before lookups coalesce (db_queries_in_flight).
     db_pool_size: int = setting(
         2,
         parse.positive_int,
@@ -211,6 +211,25 @@ class Settings:
     @property
     def listen_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    # Derived values: policy that follows from the settings above, stated once here.
+
+    @property
+    def breaker_retry_after_s(self) -> float:
+        """How long an open circuit waits before one caller's call goes through as a trial.
+        Each failed readiness check re-opens the circuit, so while checks run no caller pays
+        for a trial call; the trial is the fallback for when they do not."""
+        return self.health_interval_s + self.db_timeout_s + 1.0
+
+    @property
+    def db_queries_in_flight(self) -> int:
+        """Queries at once, one per pooled connection; lookups arriving past it coalesce."""
+        return self.db_pool_size
+
+    @property
+    def cache_lookup_threads(self) -> int:
+        """The cache's threads for lookups it shares: one per call that can wait at once."""
+        return self.workers
 
     @property
     def db_over_network(self) -> bool:

@@ -80,8 +80,8 @@ class MySqlUserRepository:
         self._password = password
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
-        # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
+        # Called inside _fetch_all's budget: connecting spends it too. The connect timeout
+        # covers the handshake's reads and writes as well.
         timeout = min(self._connect_args["connect_timeout"], _seconds_left())
         return pymysql.connect(
             **{
@@ -89,6 +89,7 @@ class MySqlUserRepository:
                 "password": self._current_password(),
                 "connect_timeout": timeout,
                 "read_timeout": timeout,
+                "write_timeout": timeout,
             }
         )
 
