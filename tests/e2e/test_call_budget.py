@@ -1,9 +1,11 @@
 """Whatever deadline a caller sets (none, one already spent, a year), the call gets its answer
-or DEADLINE_EXCEEDED: never INTERNAL. With the cache on and off, for both methods."""
+or DEADLINE_EXCEEDED: never INTERNAL. With the cache on and off, for both methods. (With no
+deadline and the cache on, FindUser got INTERNAL: the budget overflowed a wait.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -31,34 +33,35 @@ def budget_server(users_db_url: str, request: pytest.FixtureRequest) -> Iterator
         yield process
 
 
+def answer(call: grpc.Future) -> tuple[grpc.StatusCode, Any]:  # type: ignore[type-arg]
+    """The call's status code and reply (None unless OK)."""
+    try:
+        return grpc.StatusCode.OK, call.result(timeout=ANSWER_WITHIN_S)
+    except grpc.RpcError as error:
+        return error.code(), None  # type: ignore[attr-defined]
+    finally:
+        call.cancel()
+
+
 def find_user_code(server: ServerProcess, name: str, timeout_s: float | None) -> grpc.StatusCode:
     with server.channel() as channel:
         stub = find_service_pb2_grpc.FindServiceStub(channel)
-        call = stub.FindUser.future(find_service_pb2.FindUserRequest(name=name), timeout=timeout_s)
-        try:
-            record = call.result(timeout=ANSWER_WITHIN_S)
-        except grpc.RpcError as error:
-            return error.code()  # type: ignore[no-any-return]
-        finally:
-            call.cancel()
+        request = find_service_pb2.FindUserRequest(name=name)
+        code, record = answer(stub.FindUser.future(request, timeout=timeout_s))
+    if code == grpc.StatusCode.OK:
         assert record.phone == KRISHNA_PHONE
-        return grpc.StatusCode.OK
+    return code
 
 
 def batch_find_code(server: ServerProcess, timeout_s: float | None) -> grpc.StatusCode:
     with server.channel() as channel:
         stub = find_service_pb2_grpc.FindServiceStub(channel)
         request = find_service_pb2.BatchFindUsersRequest(names=[KRISHNA, NOBODY])
-        call = stub.BatchFindUsers.future(request, timeout=timeout_s)
-        try:
-            reply = call.result(timeout=ANSWER_WITHIN_S)
-        except grpc.RpcError as error:
-            return error.code()  # type: ignore[no-any-return]
-        finally:
-            call.cancel()
+        code, reply = answer(stub.BatchFindUsers.future(request, timeout=timeout_s))
+    if code == grpc.StatusCode.OK:
         assert [user.phone for user in reply.users] == [KRISHNA_PHONE]
         assert list(reply.not_found_names) == [NOBODY]
-        return grpc.StatusCode.OK
+    return code
 
 
 @pytest.mark.parametrize("timeout_s", [NO_DEADLINE, ONE_YEAR], ids=["no deadline", "a year"])
@@ -76,12 +79,18 @@ class TestACallWithTimeToSpare:
 
 
 class TestACallWithOneNanosecond:
-    def test_find_user_is_deadline_exceeded(self, budget_server: ServerProcess) -> None:
-        code = find_user_code(budget_server, NOBODY, ONE_NANOSECOND)
-        assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    """gRPC turns the caller's timeout into a wall-clock deadline, and the server's clocks
+    may give it a few milliseconds more: a fast answer can still make it. Either way it is
+    the answer or DEADLINE_EXCEEDED, never INTERNAL (the spent budget itself is pinned in
+    tests/unit/test_call_budget.py and tests/integration/test_deadlines.py)."""
 
-    def test_a_batch_is_deadline_exceeded(self, budget_server: ServerProcess) -> None:
-        assert batch_find_code(budget_server, ONE_NANOSECOND) == grpc.StatusCode.DEADLINE_EXCEEDED
+    def test_find_user_is_deadline_exceeded_or_answered(self, budget_server: ServerProcess) -> None:
+        code = find_user_code(budget_server, NOBODY, ONE_NANOSECOND)
+        assert code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND)
+
+    def test_a_batch_is_deadline_exceeded_or_answered(self, budget_server: ServerProcess) -> None:
+        code = batch_find_code(budget_server, ONE_NANOSECOND)
+        assert code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK)
 
     def test_leaves_the_server_answering(self, budget_server: ServerProcess) -> None:
         find_user_code(budget_server, KRISHNA, ONE_NANOSECOND)
