@@ -33,7 +33,7 @@ class ForkedChildren:
     """Server processes forked from this one, each running serve_one(index) until it exits.
 
     Only pids this object forked are signalled or reaped (waitpid on each): as PID 1 in a
-    container, the supervisor is also sent every orphan of the pod, which is none of its own.
+    container, the supervisor also inherits every orphan there, none of them its own.
     """
 
     def __init__(

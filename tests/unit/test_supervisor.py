@@ -135,7 +135,7 @@ class TestReaping:
     def test_only_its_own_children_are_reaped(
         self, supervisor: Supervisor, children: FakeChildren
     ) -> None:
-        supervisor.queue_signal(signal.SIGCHLD)  # an orphan of the pod's, as PID 1 is sent
+        supervisor.queue_signal(signal.SIGCHLD)  # an orphan's end, which PID 1 is told of
         supervisor.queue_signal(signal.SIGTERM)
         assert supervisor.run() == 0
         assert set(children.reaped) == set(BOTH)
