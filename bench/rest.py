@@ -20,8 +20,8 @@ import urllib.parse
 import aiohttp
 
 from bench.host import cpu_seconds, median_round
-from bench.load import Sample, Tally, run_load
 from devkit.envoy import EnvoyProcess
+from devkit.load import Sample, Tally, run_load
 from devkit.server import ServerProcess
 
 KEY = "rest"
@@ -68,7 +68,7 @@ def _process(args: tuple[int, list[str], int, float, float], out: multiprocessin
 def run_http_load(
     port: int, names: list[str], concurrency: int, seconds: float, warmup_s: float
 ) -> Sample:
-    """Closed-loop HTTP/1.1 load in a process of its own, like bench.load's gRPC load."""
+    """Closed-loop HTTP/1.1 load in a process of its own, like devkit.load's gRPC load."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     process = context.Process(

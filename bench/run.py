@@ -12,11 +12,11 @@ from typing import Any
 
 from bench import db_path, rest
 from bench.host import cpu_seconds, header, median_round
-from bench.load import Sample, run_load
 from bench.progress import Progress
 from bench.report import publish
 from bench.scenarios import HOT_SET, Scenario, scenarios
 from bench.servers import seeded_database, start_server, stop_servers
+from devkit.load import Sample, run_load
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

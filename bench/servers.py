@@ -1,7 +1,8 @@
 """The servers under load: the private MariaDB's users, and starting a scenario's server.
 
-Each scenario's server is its own process on a free port; the naive reference and the ceilings
-serve no health, so a server is up when a FindUser is answered.
+findsvc is started as the tests start it, through devkit's ServerProcess, and is up when its
+health says SERVING. The naive reference, the aio experiment and the ceilings serve no health:
+each is its own process on a free port, up when a FindUser is answered.
 """
 
 from __future__ import annotations
@@ -12,37 +13,24 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
 
 import grpc
-import pymysql
 
-from bench.scenarios import Scenario
+from bench.scenarios import FINDSVC, Scenario
 from devkit.mariadb import PrivateMariaDB, free_port
+from devkit.server import ServerProcess
+from devkit.users import USER_NAME, seed_users
+from findsvc.config import Settings
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
-SCHEMA = Path(__file__).resolve().parent.parent / "findsvc" / "adapters" / "mysql" / "schema.sql"
-USER_NAME = "BenchUser{:06d}"  # the seeded users: BenchUser000000, BenchUser000001...
+START_WITHIN_S = 30
 
-
-def seed(server: PrivateMariaDB, users: int) -> list[str]:
-    names = [USER_NAME.format(i) for i in range(users)]
-    since = datetime(2020, 1, 1)
-    connection = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
-    with connection as conn, conn.cursor() as cursor:
-        cursor.execute("CREATE DATABASE glarimy")
-        cursor.execute("USE glarimy")
-        cursor.execute(SCHEMA.read_text())
-        for start in range(0, users, 5000):
-            cursor.executemany(
-                "INSERT INTO ums_users (name, phone, since) VALUES (%s, %s, %s)",
-                [
-                    (name, 9000000000 + start + i, since)
-                    for i, name in enumerate(names[start : start + 5000])
-                ],
-            )
-    return names
+# Beside devkit's defaults: a short grace at the end, and readiness checked as often as
+# shipped (devkit's servers check every 0.5 s, for tests), so the load meets findsvc as it is.
+BENCH_ENV = {
+    "FINDSVC_GRACE_S": "1",
+    "FINDSVC_HEALTH_INTERVAL_S": str(Settings().health_interval_s),
+}
 
 
 @contextmanager
@@ -52,7 +40,7 @@ def seeded_database(users: int, who: str) -> Iterator[tuple[PrivateMariaDB, list
     database = PrivateMariaDB()
     database.start()
     try:
-        yield database, seed(database, users)
+        yield database, seed_users(database, users)
     finally:
         database.destroy()
 
@@ -60,24 +48,27 @@ def seeded_database(users: int, who: str) -> Iterator[tuple[PrivateMariaDB, list
 def start_server(
     scenario: Scenario, port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """The scenario's server, answering on the returned target (on `port`, else a free one);
-    killed if it never does."""
-    port = port or free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")},
-        "FINDSVC_HOST": "127.0.0.1",
-        "FINDSVC_PORT": str(port),
-        "FINDSVC_METRICS_PORT": "0",
-        "FINDSVC_DRAIN_S": "0",
-        "FINDSVC_GRACE_S": "1",
-        **scenario.env,
-    }
+    """The scenario's server process, answering on the returned target (on `port`, else a
+    free one: a pod restarted at the same address); killed if it never does."""
+    if scenario.command == FINDSVC:
+        server = ServerProcess({**BENCH_ENV, **scenario.env}, port=port, keep_logs=False)
+        try:
+            server.wait_health(timeout_s=START_WITHIN_S)
+        except AssertionError:
+            server.close()
+            raise SystemExit(f"bench: {scenario.key} did not start") from None
+        return server.process, server.target
+    return _start_other(scenario, port or free_port())
+
+
+def _start_other(scenario: Scenario, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")}
     command = [part.replace("{port}", str(port)) for part in scenario.command]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     target = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_WITHIN_S
     with grpc.insecure_channel(target) as channel:
         stub = find_service_pb2_grpc.FindServiceStub(channel)
         while time.monotonic() < deadline:

@@ -22,6 +22,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from devkit.mariadb import free_port
 from findsvc.entrypoints.health import SERVING
 
+# What every local server gets unless `env` says otherwise: loopback, /metrics on a free port,
+# no drain, and readiness that follows the database within half a second.
+DEFAULT_ENV = {
+    "FINDSVC_HOST": "127.0.0.1",
+    "FINDSVC_METRICS_PORT": "0",
+    "FINDSVC_DRAIN_S": "0",
+    "FINDSVC_HEALTH_INTERVAL_S": "0.5",
+}
+
 
 class ServerProcess:
     def __init__(
@@ -30,19 +39,21 @@ class ServerProcess:
         args: tuple[str, ...] = (),
         own_process_group: bool = False,
         port: int | None = None,
+        keep_logs: bool = True,
     ) -> None:
         """own_process_group: a group of its own, to signal as a terminal or systemd would.
-        port: a given one (a pod restarted at the same address), else a free one."""
+        port: a given one (a pod restarted at the same address), else a free one.
+        keep_logs: its output kept for `logs` (a temp file), else dropped."""
         self.port = port or free_port()
-        log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
-        self._log_path = Path(log_path)
+        log_fd = subprocess.DEVNULL
+        self._log_path: Path | None = None
+        if keep_logs:
+            log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
+            self._log_path = Path(log_path)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")},
-            "FINDSVC_HOST": "127.0.0.1",
+            **DEFAULT_ENV,
             "FINDSVC_PORT": str(self.port),
-            "FINDSVC_METRICS_PORT": "0",
-            "FINDSVC_DRAIN_S": "0",
-            "FINDSVC_HEALTH_INTERVAL_S": "0.5",
             **env,
         }
         self.process = subprocess.Popen(
@@ -52,7 +63,8 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=own_process_group,
         )
-        os.close(log_fd)
+        if keep_logs:
+            os.close(log_fd)
         self.target = f"127.0.0.1:{self.port}"
 
     def __enter__(self) -> ServerProcess:
@@ -92,6 +104,8 @@ class ServerProcess:
 
     @property
     def logs(self) -> str:
+        if self._log_path is None:
+            return "(not kept)"
         return self._log_path.read_text(errors="replace")
 
     def terminate(self, timeout_s: float = 30) -> int:
@@ -103,7 +117,8 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        self._log_path.unlink(missing_ok=True)
+        if self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
 
 
 @contextmanager

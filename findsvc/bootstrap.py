@@ -1,23 +1,39 @@
-"""The composition root: the one place that turns Settings into wired adapters."""
+"""The composition root: the one place that turns Settings into wired parts.
+
+It builds the repositories, telemetry, the call chain and the gRPC server, and hands each
+part what it needs; the parts import nothing from here. `findsvc serve` (cli.py) asks it
+for a built Service and runs it.
+"""
 
 from __future__ import annotations
 
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
+
+import grpc
+from grpc_health.v1 import health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 from findsvc.adapters.mysql.pool import PoolObserver
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.mysql.target import MySqlTarget, tls_context
 from findsvc.adapters.sqlite import SqliteUserRepository
 from findsvc.config import ConfigError, Settings
+from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
 from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
-from findsvc.entrypoints.chain import call_chain
-from findsvc.entrypoints.grpc_server import FindServer
+from findsvc.entrypoints.chain import CallChain, call_chain
+from findsvc.entrypoints.grpc_server import FindServer, server_options
+from findsvc.entrypoints.grpc_servicer import FindServicer
+from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health_service import HealthService
+from findsvc.entrypoints.tls import add_listening_port
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
+from glarimy.ums.find.v1 import find_service_pb2_grpc
 
 if TYPE_CHECKING:
     from findsvc.telemetry.telemetry import Telemetry
@@ -29,15 +45,16 @@ BREAKER_FAILURES = 3
 DEFAULT_SQLITE_PATH = Path("var/findsvc.db")
 
 
-def build_repository(
+def build_store(
     settings: Settings, pool_observer: PoolObserver | None = None
-) -> BreakerRepository[MySqlUserRepository] | SqliteUserRepository:
+) -> MySqlUserRepository | SqliteUserRepository:
+    """The driver FINDSVC_DB_URL names, with no policy over it: for `findsvc db` chores."""
     url = settings.db_url
     if url is None:
         return SqliteUserRepository(DEFAULT_SQLITE_PATH)
     if url.scheme == "sqlite":
         return SqliteUserRepository(Path(url.path))
-    mysql = MySqlUserRepository(
+    return MySqlUserRepository(
         MySqlTarget(url.host, url.port, url.user, url.database),
         password=lambda: settings.db_password,
         pool_size=settings.db_pool_size,
@@ -47,10 +64,19 @@ def build_repository(
         tls=db_tls_context(settings.db_tls, settings.db_tls_ca),
         max_idle_s=settings.db_max_idle_s,
     )
-    # Each failed readiness check re-opens the circuit, so while checks run no caller pays for
-    # a trial call; the trial is the fallback for when they do not.
-    retry_after_s = settings.health_interval_s + settings.db_timeout_s + 1.0
-    return BreakerRepository(mysql, CircuitBreaker(BREAKER_FAILURES, retry_after_s))
+
+
+def build_repository(
+    settings: Settings, pool_observer: PoolObserver | None = None
+) -> CheckedRepository:
+    """The store as each query of `serve` reaches it: behind the circuit breaker when it is a
+    database over the network (see build_serving_repository for the order and why)."""
+    store = build_store(settings, pool_observer)
+    if not settings.db_over_network:
+        return store
+    return BreakerRepository(
+        store, CircuitBreaker(BREAKER_FAILURES, settings.breaker_retry_after_s)
+    )
 
 
 def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
@@ -66,19 +92,27 @@ def build_serving_repository(
     pool_observer: PoolObserver | None = None,
     cache_observer: CacheObserver | None = None,
 ) -> CheckedRepository:
-    """The repository `serve` uses: the store, coalesced under load, cached when configured.
+    """The repository `serve` uses: the store under its policies, in this order, innermost
+    first, and for these reasons:
 
-    Coalescing starts when every pooled connection is busy: lookups arriving then queue and
-    share the next query. So FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
+    1. The circuit breaker, next to the store (build_repository): it must see each query's
+       own outcome, and a coalesced batch is one query to it, so one outage counts once.
+    2. Coalescing, over the breaker: it starts when every pooled connection is busy, and
+       lookups arriving then share the next query. While the circuit is open, each lookup
+       fails at once in the breaker, so none queues for a store that is down.
+    3. The cache, outermost: a hit costs no queue slot and no query, and is still answered
+       while the circuit is open; a miss runs on the cache's own thread, through the others.
+
+    The embedded SQLite file (the dev default) gets only the cache: it has no network to fail
+    and no pool of connections to queue for.
     """
-    store = build_repository(settings, pool_observer)
-    users: CheckedRepository = store
-    if not isinstance(store, SqliteUserRepository):
-        # The breaker forwards get_many (and any new method) through its __getattr__.
+    # A call's budget is set at the edge; the cap bounds work no call started (a cache miss's
+    # shared lookup, a tool).
+    cap_s = settings.db_timeout_s
+    users = build_repository(settings, pool_observer)
+    if settings.db_over_network:
         users = CoalescingRepository(
-            cast(CheckedRepository, store),
-            max_in_flight=settings.db_pool_size,
-            cap_s=settings.db_timeout_s,
+            users, max_in_flight=settings.db_queries_in_flight, cap_s=cap_s
         )
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
@@ -87,8 +121,8 @@ def build_serving_repository(
             settings.cache_size,
             settings.cache_negative_ttl_s,
             observer=cache_observer,
-            cap_s=settings.db_timeout_s,
-            lookup_threads=settings.workers,  # one per caller that can be waiting at once
+            cap_s=cap_s,
+            lookup_threads=settings.cache_lookup_threads,
         )
     return users
 
@@ -132,15 +166,37 @@ def build_service(settings: Settings) -> Service:
     )
     check_store_client(users)
     try:
-        server = FindServer(settings, users, call_chain(settings, telemetry))
-    except RuntimeError:
-        users.close()
-        raise ConfigError(f"cannot listen on {settings.listen_address}") from None
-    server.readiness.on_database_checked(telemetry.metrics.database_checked)
-    if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
-        try:
+        server = build_server(settings, users, call_chain(settings, telemetry))
+        server.readiness.on_database_checked(telemetry.metrics.database_checked)
+        if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
             telemetry.start()
-        except ConfigError:
-            users.close()
-            raise
+    except ConfigError:
+        users.close()
+        raise
     return Service(server, users, telemetry)
+
+
+def build_server(settings: Settings, users: CheckedRepository, calls: CallChain) -> FindServer:
+    """FindService on `users`, health and reflection, behind `calls`, listening (not yet
+    started). Raises ConfigError when the port cannot be had."""
+    server = grpc.server(
+        # gRPC's default pool: every served method has a lane of its own, and refusals run
+        # on the polling thread (call_lanes.py), so nothing is expected to run here.
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
+        options=server_options(settings),
+        interceptors=calls.interceptors,
+    )
+    find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), server)
+    health = HealthService()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    if settings.reflection:
+        served = (FIND_SERVICE_NAME, HEALTH_SERVICE.full_name, reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(served, server)
+    readiness = Readiness(
+        health, users.ping, settings.health_interval_s, settings.readiness_check_s
+    )
+    try:
+        port = add_listening_port(server, settings)
+    except RuntimeError:
+        raise ConfigError(f"cannot listen on {settings.listen_address}") from None
+    return FindServer(settings, server, port, readiness, calls.closing_gate)

@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,10 +25,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.load import run_load
-from bench.scenarios import Scenario
-from bench.servers import seed, start_server
+from devkit.load import run_load
 from devkit.mariadb import PrivateMariaDB, free_port
+from devkit.server import ServerProcess
+from devkit.users import seed_users
 from monitoring.generated import DASHBOARD, ROOT, RULES_FILE
 
 PICTURE = ROOT / "monitoring" / "dashboard.png"
@@ -184,7 +183,7 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         database.start()
-        names = seed(database, USERS)
+        names = seed_users(database, USERS)
         unknown = [f"NoSuchUser{i:04d}" for i in range(USERS // 10)]  # client errors: NOT_FOUND
         metrics_port = free_port()
         env = {
@@ -193,10 +192,10 @@ def main() -> None:
             "FINDSVC_CACHE_TTL_S": "20",
             "FINDSVC_MAX_CONCURRENCY": "24",
         }
-        server, target = start_server(
-            Scenario("demo", "findsvc", [sys.executable, "-m", "findsvc", "serve"], env)
-        )
-        processes.append(server)
+        server = ServerProcess(env, keep_logs=False)
+        processes.append(server.process)
+        server.wait_health(timeout_s=30)
+        target = server.target
         prometheus, url = _prometheus(work, metrics_port)
         processes.append(prometheus)
         time.sleep(5)  # a few scrapes before the load

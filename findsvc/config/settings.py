@@ -16,6 +16,8 @@ PEM_FILE = "a readable PEM file"
 ON_OR_OFF = "0 or 1"
 REFUSED = "more get RESOURCE_EXHAUSTED"
 
+MIN_READINESS_CHECK_S = 1.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -87,7 +89,7 @@ class Settings:
         WHOLE,
         "largest request accepted; a larger one gets RESOURCE_EXHAUSTED",
     )
-    # Also the queries in flight before lookups coalesce (bootstrap).
+    # Also the queries in flight before lookups coalesce (db_queries_in_flight).
     db_pool_size: int = setting(
         2,
         parse.positive_int,
@@ -252,6 +254,37 @@ class Settings:
     @property
     def listen_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    # Derived values: policy that follows from the settings above, stated once here.
+
+    @property
+    def breaker_retry_after_s(self) -> float:
+        """How long an open circuit waits before one caller's call goes through as a trial.
+        Each failed readiness check re-opens the circuit, so while checks run no caller pays
+        for a trial call; the trial is the fallback for when they do not."""
+        return self.health_interval_s + self.db_timeout_s + 1.0
+
+    @property
+    def db_queries_in_flight(self) -> int:
+        """Queries at once, one per pooled connection; lookups arriving past it coalesce."""
+        return self.db_pool_size
+
+    @property
+    def cache_lookup_threads(self) -> int:
+        """The cache's threads for lookups it shares: one per call that can wait at once."""
+        return self.workers
+
+    @property
+    def db_over_network(self) -> bool:
+        """A database server (MySQL), not the embedded SQLite file."""
+        return self.db_url is not None and self.db_url.scheme == "mysql"
+
+    @property
+    def readiness_check_s(self) -> float:
+        """One readiness check's time budget. A database slower than the check interval is not
+        ready, so the verdict comes in time; but a check gets a second at least, and no more
+        than a call's DB work may take."""
+        return min(max(MIN_READINESS_CHECK_S, self.health_interval_s), self.db_timeout_s)
 
 
 # Every setting, in the order of the fields: for load(), the flags and the docs' Settings page.

@@ -12,7 +12,7 @@ from findsvc.contract import FIND_SERVICE_NAME
 from findsvc.entrypoints.middleware.call_limits import CallLimits
 from findsvc.entrypoints.middleware.call_observer import CallObserver
 from findsvc.entrypoints.middleware.token_auth import token_auth
-from findsvc.entrypoints.runtime.call_lanes import CallLanes, server_lanes
+from findsvc.entrypoints.runtime.call_lanes import CallLanes, refusing_at_once, server_lanes
 from findsvc.entrypoints.runtime.closing_gate import ClosingGate
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
@@ -34,10 +34,10 @@ def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallCh
     observer = None
     observed: list[grpc.ServerInterceptor[Any, Any]] = []
     if telemetry is not None:
-        if auth is None:
-            observer = CallObserver(telemetry.metrics, settings.access_log)
-        else:
-            observer = CallObserver(telemetry.metrics, settings.access_log, auth.caller_label)
+        caller_label = auth.caller_label if auth else None
+        observer = CallObserver(
+            telemetry.metrics, settings.access_log, refusing_at_once, caller_label
+        )
         observed = [*telemetry.tracing, observer]
     interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
         # A lane per kind of call, and its cap. Outermost: gRPC reads the thread pool off the
@@ -54,6 +54,6 @@ def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallCh
         # open. The observer above asks it who the caller is, for the metrics' caller label.
         *([auth] if auth else []),
         # Innermost, next to the servicer: a strict decode, and the caller's deadline.
-        CallLimits(),
+        CallLimits(cap_s=settings.db_timeout_s),
     ]
     return CallChain(interceptors, closing_gate)

@@ -113,7 +113,7 @@ def _find(args: argparse.Namespace) -> int:
 
 
 def _db(command: str, settings: Settings, demo: bool) -> int:
-    users = bootstrap.build_repository(settings)
+    users = bootstrap.build_store(settings)
     try:
         users.create_schema()
         if command == "seed" and demo:

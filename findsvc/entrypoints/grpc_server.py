@@ -1,4 +1,5 @@
-"""The gRPC server: what it serves, how it listens, and how it stops."""
+"""The gRPC server's options and lifecycle: how it starts, drains and stops, and the signals
+that stop it. What it serves is wired by the composition root (bootstrap.build_server)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,15 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 import grpc
-from grpc_health.v1 import health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
-from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
-from findsvc.domain.ports import CheckedRepository
-from findsvc.entrypoints.chain import CallChain, call_chain
-from findsvc.entrypoints.grpc_servicer import FindServicer
+from findsvc.contract import FIND_SERVICE_NAME
 from findsvc.entrypoints.health import Readiness
-from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.runtime.call_lanes import calls_admitted
-from findsvc.entrypoints.tls import add_listening_port
-from glarimy.ums.find.v1 import find_service_pb2_grpc
+from findsvc.entrypoints.runtime.closing_gate import ClosingGate
 
 log = logging.getLogger(__name__)
 
@@ -56,40 +49,24 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 class FindServer:
-    """A started server; `wait()` blocks until it has stopped."""
+    """A wired gRPC server (bootstrap.build_server builds it) and its lifecycle: start, drain,
+    stop. `wait()` blocks until it has stopped."""
 
     def __init__(
         self,
         settings: Settings,
-        users: CheckedRepository,
-        calls: CallChain | None = None,
+        server: grpc.Server,
+        port: int,
+        readiness: Readiness,
+        closing_gate: ClosingGate,
     ) -> None:
-        """`calls`: what runs on every call (chain.py); by default, untraced and
-        uncounted."""
+        """`server` listens on `port` and serves through `closing_gate`, which stop() closes;
+        `readiness` publishes the database's state to its health service."""
         self._settings = settings
-        calls = calls or call_chain(settings)
-        self._closing_gate = calls.closing_gate
-        self._server = grpc.server(
-            # gRPC's default pool: every served method has a lane of its own, and refusals run
-            # on the polling thread (call_lanes.py), so nothing is expected to run here.
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="default"),
-            options=server_options(settings),
-            interceptors=calls.interceptors,
-        )
-        find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
-        self._health = HealthService()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        if settings.reflection:
-            reflection.enable_server_reflection(
-                (
-                    FIND_SERVICE_NAME,
-                    HEALTH_SERVICE.full_name,
-                    reflection.SERVICE_NAME,
-                ),
-                self._server,
-            )
-        self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
-        self.port = add_listening_port(self._server, settings)
+        self._server = server
+        self.port = port
+        self.readiness = readiness
+        self._closing_gate = closing_gate
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 

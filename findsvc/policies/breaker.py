@@ -14,11 +14,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from findsvc.domain.model import DomainError, Name, User
-from findsvc.domain.ports import CheckedRepository, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import (
+    CheckedRepository,
+    Lookup,
+    RepositoryTimeout,
+    RepositoryUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +96,7 @@ R = TypeVar("R", bound=CheckedRepository)
 
 
 class BreakerRepository(Generic[R]):
-    """The wrapped repository with every store-reaching method behind the breaker.
-
-    Methods not named here (a batch `get_many`, say) are forwarded through the breaker too,
-    so a new repository method needs no change in this class.
-    """
+    """The repository port, with every method that reaches the store behind the breaker."""
 
     def __init__(self, inner: R, breaker: CircuitBreaker) -> None:
         self.inner = inner
@@ -103,6 +104,9 @@ class BreakerRepository(Generic[R]):
 
     def get(self, name: Name) -> User:
         return self._guarded(self.inner.get, name)
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        return self._guarded(self.inner.get_many, names)
 
     def ping(self) -> None:
         try:
@@ -115,18 +119,6 @@ class BreakerRepository(Generic[R]):
 
     def close(self) -> None:
         self.inner.close()
-
-    def __getattr__(self, attribute: str) -> Any:
-        if attribute in ("inner", "breaker"):  # not set yet: copying or unpickling
-            raise AttributeError(attribute)
-        value = getattr(self.inner, attribute)
-        if attribute.startswith("_") or not callable(value):
-            return value
-
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            return self._guarded(value, *args, **kwargs)
-
-        return guarded
 
     def _guarded(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.breaker.allow():

@@ -8,8 +8,8 @@
 - Single flight: concurrent misses for one name wait for one query to the store. That query
   serves them all, so it runs on a small pool of threads of its own, under the store's own
   cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
-  caller waits for it within its own deadline (or the cap, if it set none) and then gets a
-  timeout; a query no caller waits for any more is dropped before it starts.
+  caller waits for it within its own call's budget (set at the edge; the cap, if it has none)
+  and then gets a timeout; a query no caller waits for any more is dropped before it starts.
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ class CachingRepository:
             flight = self._join_flight(name) if cached is None else None
         if flight is None:
             return answer(cached, name)
-        budget = deadline.current()
-        if not flight.done.wait(budget.remaining_s() if budget else self._cap_s):
+        with deadline.current_or(self._cap_s) as budget:
+            answered = flight.done.wait(budget.remaining_s())
+        if not answered:
             with self._lock:
                 flight.waiters -= 1
                 assert flight.lookup is not None
@@ -115,7 +116,8 @@ class CachingRepository:
     def _fly(self, name: Name, flight: _Flight) -> None:
         """On a lookup thread: one query to the store for every caller waiting on `flight`."""
         try:
-            flight.outcome = self._lookup(name)
+            with deadline.deadline_in(self._cap_s):  # this thread's work starts here
+                flight.outcome = self._lookup(name)
         finally:
             with self._lock:
                 self._remember(name.value, flight.outcome)

@@ -6,8 +6,9 @@ query ends, its thread hands the whole queue (up to `max_batch` names) to one of
 threads, which runs them as one query and wakes the others. Per call, the driver work (a round
 trip, a result set, the GIL hand-offs) is what costs under load, and batching shares it.
 
-Time: each lookup has a budget, its caller's deadline or `cap_s` (FINDSVC_DB_TIMEOUT_S) from
-its arrival, whichever ends first; queueing and the query both spend it. A batch is led by
+Time: each lookup spends the budget of its call (set once at the edge: the caller's deadline
+or FINDSVC_DB_TIMEOUT_S, whichever ends first), or `cap_s` from its arrival when it has none;
+queueing and the query both spend it. A batch is led by
 the waiter whose budget ends last and runs within that budget, so no caller's short deadline
 cuts the batch for the others, and a waiter whose own budget runs out leaves without it.
 """
@@ -57,7 +58,7 @@ class CoalescingRepository:
         self.coalesced = 0  # lookups answered by them
 
     def get(self, name: Name) -> User:
-        with deadline.deadline_in(self._cap_s) as budget:
+        with deadline.current_or(self._cap_s) as budget:
             return self._get_within(name, budget)
 
     def _get_within(self, name: Name, budget: deadline.Deadline) -> User:

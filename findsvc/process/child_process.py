@@ -1,4 +1,5 @@
-"""What a server process forked by the supervisor does so that it never outlives it.
+"""The supervisor's children: forking them, signalling and reaping them, and what each does
+so that it never outlives the supervisor.
 
 - The kernel sends it SIGTERM when the supervisor dies, even by SIGKILL (PR_SET_PDEATHSIG),
   so it drains and frees the port rather than serve on beside a new supervisor's children.
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import logging
@@ -19,11 +21,86 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class ForkedChildren:
+    """Server processes forked from this one, each running serve_one(index) until it exits.
+
+    Only pids this object forked are signalled or reaped (waitpid on each): as PID 1 in a
+    container, the supervisor also inherits every orphan there, none of them its own.
+    """
+
+    def __init__(
+        self,
+        serve_one: Callable[[int], int],
+        metrics_dir: SharedDir | None,
+        reset_signals: Iterable[int],
+    ) -> None:
+        self._serve_one = serve_one
+        self._metrics_dir = metrics_dir
+        self._reset_signals = tuple(reset_signals)
+        self._supervisor_pid = os.getpid()
+
+    def start(self, index: int) -> int:
+        pid = os.fork()
+        if pid == 0:  # the child: serve, then leave without running the parent's cleanup
+            self._run_child(index)
+        return pid
+
+    def signal(self, pid: int, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # already gone: reap() will tell
+            os.kill(pid, signum)
+
+    def reap(self, pid: int) -> int | None:
+        """The exit code (minus the signal that killed it) once `pid` has ended, else None."""
+        try:
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already, by no one of ours: nothing to tell
+            return 1
+        if reaped == 0:
+            return None
+        _forget_metrics_of(pid)
+        return os.waitstatus_to_exitcode(status)
+
+    def _run_child(self, index: int) -> None:
+        signal.set_wakeup_fd(-1)
+        for signum in self._reset_signals:
+            signal.signal(signum, signal.SIG_DFL)
+        code = 1
+        try:
+            if self._metrics_dir is not None:
+                self._metrics_dir.join()
+            die_with_parent(self._supervisor_pid)
+            code = self._serve_one(index)
+        except BaseException as error:  # noqa: BLE001 - one line, then the supervisor takes over
+            # The type only: an exception's message can carry data.
+            log.critical(
+                "server process %d failed: %s",
+                index,
+                type(error).__name__,
+                extra={"error": type(error).__name__},
+            )
+        finally:
+            if self._metrics_dir is not None:
+                self._metrics_dir.leave()
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(code)
+
+
+def _forget_metrics_of(pid: int) -> None:
+    """A dead child's live gauges (connections in use, say) must not count any more."""
+    # Imported here: prometheus-client must first be imported after the metrics dir is set.
+    from prometheus_client import multiprocess
+
+    with contextlib.suppress(OSError):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def die_with_parent(parent_pid: int) -> None:

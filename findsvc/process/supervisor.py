@@ -4,10 +4,13 @@ Python serves one call at a time per process (the GIL); more cores need more pro
 - The supervisor forks the children before any gRPC object exists (gRPC is not fork-safe);
   each child builds its own DB pool and server, and binds the port with SO_REUSEPORT
   (entrypoints/grpc_server.server_options), so the kernel spreads connections across them.
+- A loop, not a signal handler: the handlers only queue the signal (no logging, no signalling
+  there), and the loop takes each from the queue to handle_term, handle_hup or handle_child.
 - SIGTERM, SIGINT or SIGHUP is passed on to every child as SIGTERM; each drains as a lone
   server would, and the supervisor exits 0 once all have exited 0. Ctrl-C, or systemd's
   KillMode=control-group, signals the children directly too: a child takes any repeat as the
   same request. A second signal to the supervisor ends every child at once (SIGKILL).
+- It reaps only its own children, by pid (child_process.ForkedChildren).
 - A child dies with the supervisor, even one killed by SIGKILL (see child_process). A child
   that dies on its own says why in one line and takes the others down (exit 1, or the
   child's own code, e.g. 2 for a port it cannot bind): Kubernetes restarts the pod, rather
@@ -26,18 +29,142 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable
 from types import FrameType
+from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings
-from findsvc.process.child_process import SharedDir, die_with_parent
+from findsvc.process.child_process import ForkedChildren, SharedDir
 
 log = logging.getLogger(__name__)
 
 EXIT_CHILD_FAILED = 1
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGCHLD)
+
+# How long the loop sleeps with no signal: a SIGCHLD lost to a full wakeup pipe costs no more.
+IDLE_CHECK_S = 1.0
+
+
+class Children(Protocol):
+    """The processes a supervisor starts, signals and reaps (ForkedChildren; a fake in tests)."""
+
+    def start(self, index: int) -> int: ...
+
+    def signal(self, pid: int, signum: int) -> None: ...
+
+    def reap(self, pid: int) -> int | None: ...
+
+
+class Supervisor:
+    """Starts `count` children and watches them until all have exited; run() returns the exit
+    code. Signals reach it through queue_signal, from the handlers or from a test."""
+
+    def __init__(self, children: Children, count: int) -> None:
+        self._children = children
+        self._count = count
+        self._pids: set[int] = set()
+        self._signals: deque[int] = deque()  # appending is atomic: safe in a signal handler
+        self._wakeup_read, self._wakeup_write = os.pipe()
+        for fd in (self._wakeup_read, self._wakeup_write):
+            os.set_blocking(fd, False)
+        self._stopping = False
+        self.code = 0
+
+    @property
+    def pids(self) -> frozenset[int]:
+        return frozenset(self._pids)
+
+    def install_signal_handlers(self) -> None:
+        """Before the first fork: a signal during the forking must not leave orphans behind."""
+        for signum in HANDLED_SIGNALS:
+            signal.signal(signum, self._on_signal)
+        # Wakes the loop's select() the moment a signal arrives, before the handler runs.
+        signal.set_wakeup_fd(self._wakeup_write, warn_on_full_buffer=False)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals.append(signum)  # only queue: the loop does the rest
+
+    def queue_signal(self, signum: int) -> None:
+        self._signals.append(signum)
+        with contextlib.suppress(BlockingIOError):  # the pipe is full: the loop will wake
+            os.write(self._wakeup_write, b"\0")
+
+    def start_children(self) -> None:
+        for index in range(self._count):
+            self._pids.add(self._children.start(index))
+
+    def run(self) -> int:
+        """Handles queued signals until every child has been reaped."""
+        while self._pids:
+            self._wait_for_signal(IDLE_CHECK_S)
+            while self._signals:
+                self._handle(self._signals.popleft())
+            self.handle_child()  # also when a SIGCHLD was not delivered
+        log.info("all server processes stopped")
+        return self.code
+
+    def stop(self) -> None:
+        """Every child drains and exits (SIGTERM). A stop of our own, not a signal received."""
+        self._stopping = True
+        for pid in self._pids:
+            self._children.signal(pid, signal.SIGTERM)
+
+    def handle_term(self) -> None:
+        """SIGTERM or SIGINT: stop; a second one from outside ends every child now."""
+        if self._stopping:
+            log.warning("second signal: ending every server process now")
+            for pid in self._pids:
+                self._children.signal(pid, signal.SIGKILL)
+            return
+        self.stop()
+
+    def handle_hup(self) -> None:
+        """A hang-up stops as SIGTERM does: nothing is reloaded on SIGHUP (certificates and
+        tokens are read again when their files change)."""
+        self.handle_term()
+
+    def handle_child(self) -> None:
+        """Reaps the children that have exited. One that exits unasked, or with a failure,
+        takes the others down: the first failure decides the exit code (a child's config
+        error, 2, stays a config error)."""
+        for pid in sorted(self._pids):
+            exit_code = self._children.reap(pid)
+            if exit_code is None:
+                continue
+            self._pids.discard(pid)
+            if exit_code == 0 and self._stopping:
+                continue
+            if self.code == 0:
+                self.code = exit_code if exit_code > 0 else EXIT_CHILD_FAILED
+            log.error("server process %d %s", pid, _how_it_ended(exit_code))
+            if not self._stopping:
+                self.stop()
+
+    def _handle(self, signum: int) -> None:
+        if signum == signal.SIGCHLD:
+            self.handle_child()
+        elif signum == signal.SIGHUP:
+            self.handle_hup()
+        else:
+            self.handle_term()
+
+    def _wait_for_signal(self, timeout_s: float) -> None:
+        if not self._signals:
+            select.select([self._wakeup_read], [], [], timeout_s)
+        with contextlib.suppress(BlockingIOError):  # drained
+            while os.read(self._wakeup_read, 512):
+                pass
+
+    def close(self) -> None:
+        for fd in (self._wakeup_read, self._wakeup_write):
+            os.close(fd)
 
 
 def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
@@ -46,101 +173,29 @@ def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
         print("findsvc: FINDSVC_PORT=0 cannot be shared by several processes", file=sys.stderr)
         return EXIT_CONFIG
     metrics_dir = _multiprocess_metrics_dir()
-    children: set[int] = set()
-    stopping = False
-    supervisor_pid = os.getpid()
-
-    def pass_on(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        if stopping and _frame is not None:  # a second signal from outside: end now
-            log.warning("second signal: ending every server process now")
-            for pid in children:
-                _signal(pid, signal.SIGKILL)
-            return
-        stopping = True
-        for pid in children:
-            _signal(pid, signal.SIGTERM)
-
-    # Handlers first: a signal during the forking must not leave orphans behind.
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, pass_on)
+    supervisor = Supervisor(
+        ForkedChildren(serve_one, metrics_dir, reset_signals=HANDLED_SIGNALS), settings.processes
+    )
+    supervisor.install_signal_handlers()
     try:
-        for index in range(settings.processes):
-            pid = os.fork()
-            if pid == 0:  # the child: serve, then leave without running the parent's cleanup
-                _run_child(index, serve_one, supervisor_pid, metrics_dir)
-            children.add(pid)
-        if stopping:  # signalled while forking: the latest children have not heard
-            pass_on(signal.SIGTERM, None)
+        supervisor.start_children()
         try:
             metrics_http = _serve_metrics(settings)
         except ConfigError as error:
             print(f"findsvc: {error}", file=sys.stderr)
-            pass_on(signal.SIGTERM, None)
-            _wait(children, lambda: True, pass_on)
+            supervisor.stop()
+            supervisor.run()
             return EXIT_CONFIG
-        log.info("supervising %d server processes", len(children), extra={"pids": sorted(children)})
-        code = _wait(children, lambda: stopping, pass_on)
+        pids = sorted(supervisor.pids)
+        log.info("supervising %d server processes", len(pids), extra={"pids": pids})
+        code = supervisor.run()
         metrics_http.shutdown()
         return code
     finally:
+        signal.set_wakeup_fd(-1)
+        supervisor.close()
         if metrics_dir is not None:
             metrics_dir.leave()
-
-
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-def _run_child(
-    index: int, serve_one: Callable[[int], int], supervisor_pid: int, metrics_dir: SharedDir | None
-) -> None:
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_DFL)
-    code = 1
-    try:
-        if metrics_dir is not None:
-            metrics_dir.join()
-        die_with_parent(supervisor_pid)
-        code = serve_one(index)
-    except BaseException as error:  # noqa: BLE001 - one line, then the supervisor takes over
-        # The type only: an exception's message can carry data.
-        log.critical(
-            "server process %d failed: %s",
-            index,
-            type(error).__name__,
-            extra={"error": type(error).__name__},
-        )
-    finally:
-        if metrics_dir is not None:
-            metrics_dir.leave()
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(code)
-
-
-def _wait(
-    children: set[int],
-    stopping: Callable[[], bool],
-    stop_all: Callable[[int, FrameType | None], None],
-) -> int:
-    code = 0
-    while children:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        children.discard(pid)
-        _forget_metrics_of(pid)
-        child_code = os.waitstatus_to_exitcode(status)
-        if child_code != 0 or not stopping():
-            # The first failure decides: a child's config error (2) stays a config error.
-            if code == 0:
-                code = child_code if child_code > 0 else EXIT_CHILD_FAILED
-            log.error("server process %d %s", pid, _how_it_ended(child_code))
-            if not stopping():
-                stop_all(signal.SIGTERM, None)
-    log.info("all server processes stopped")
-    return code
 
 
 def _how_it_ended(exit_code: int) -> str:
@@ -172,16 +227,3 @@ def _serve_metrics(settings: Settings) -> WSGIServer:
     port = server.server_port
     log.info("metrics of all server processes on port %d", port, extra={"metrics_port": port})
     return server
-
-
-def _forget_metrics_of(pid: int) -> None:
-    """A dead child's live gauges (connections in use, say) must not count any more."""
-    from prometheus_client import multiprocess
-
-    with contextlib.suppress(OSError):
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
-
-
-def _signal(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone: os.wait() will tell
-        os.kill(pid, signum)

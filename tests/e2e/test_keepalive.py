@@ -30,13 +30,8 @@ class TestKeepalive:
     def test_connections_past_their_maximum_age_are_closed_and_calls_go_on(
         self, users_db_url: str, start_server: StartServer
     ) -> None:
-        server = start_server(
-            {
-                "FINDSVC_DB_URL": users_db_url,
-                "FINDSVC_MAX_CONNECTION_AGE_S": "1",
-                "FINDSVC_MAX_CONNECTION_AGE_GRACE_S": "1",
-            }
-        )
+        age = {"FINDSVC_MAX_CONNECTION_AGE_S": "1", "FINDSVC_MAX_CONNECTION_AGE_GRACE_S": "1"}
+        server = start_server({"FINDSVC_DB_URL": users_db_url, **age})
         states: list[grpc.ChannelConnectivity] = []
         with server.channel() as channel:
             channel.subscribe(states.append, try_to_connect=True)

@@ -104,13 +104,11 @@ class TestProbesWhileEveryWorkerWaits:
         self, users_db: DatabaseUrl, start_server: StartServer
     ) -> None:
         server = start_server(held_calls_env(users_db, FINDSVC_WORKERS="2"))
-        with (
-            calls_held_by_a_table_lock(server, users_db, 2) as in_flight,
-            server.channel() as channel,
-        ):
-            queued = CallsInFlight(server.target)
+        queued = CallsInFlight(server.target)
+        with calls_held_by_a_table_lock(server, users_db, 2) as in_flight:
             queued.start(1)  # waits for a worker, as would a probe without its own threads
-            assert health_status(channel, "liveness") == SERVING
-            assert health_status(channel, "") == SERVING
+            with server.channel() as channel:
+                assert health_status(channel, "liveness") == SERVING
+                assert health_status(channel, "") == SERVING
         assert in_flight.join() == [grpc.StatusCode.OK] * 2
         assert queued.join() == [grpc.StatusCode.OK]

@@ -12,6 +12,7 @@ import pytest
 
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import DatabaseUrl
+from findsvc.domain import deadline
 from findsvc.domain.deadline import deadline_in
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
@@ -136,3 +137,34 @@ class TestAnUnreachableDatabase:
             assert elapsed < 1.0
             proxy.up()
             assert repo.get(KRISHNA).phone.value == 9731423166
+
+
+class TestACallsBudgetAtTheSocket:
+    """The budget the edge sets reaches the pool's wait and PyMySQL's socket timeouts."""
+
+    @pytest.mark.parametrize(
+        "remaining",
+        [None, 9.223372036854776e18, 365 * 24 * 3600.0],
+        ids=["none", "grpc none", "a year"],
+    )
+    def test_with_time_to_spare_the_query_answers(
+        self, seeded: DatabaseUrl, remaining: float | None
+    ) -> None:
+        with repository(seeded) as repo:
+            repo.get(KRISHNA)  # a pooled connection, whose socket timeouts each call sets
+            for _ in range(2):
+                with deadline.within(deadline.for_call(remaining, 5.0)):
+                    assert repo.get(KRISHNA).phone.value == 9731423166
+
+    def test_with_one_nanosecond_a_blocked_query_is_the_callers_timeout(
+        self, seeded: DatabaseUrl
+    ) -> None:
+        with (
+            repository(seeded) as repo,
+            table_locked(seeded),
+            deadline.within(deadline.for_call(1e-9, 5.0)),
+        ):
+            error, elapsed = timed_get(repo)
+        assert isinstance(error, RepositoryTimeout)
+        assert not error.blames_store
+        assert elapsed < 4.0  # well inside the cap

@@ -34,6 +34,14 @@ def sample(metrics: Metrics, name: str, **labels: str) -> float | None:
     return metrics.registry.get_sample_value(name, labels)
 
 
+def pool_connections(metrics: Metrics) -> tuple[float | None, float | None]:
+    """(in use, idle), as the gauges say."""
+    return (
+        sample(metrics, "findsvc_db_pool_connections_in_use"),
+        sample(metrics, "findsvc_db_pool_connections_idle"),
+    )
+
+
 class TestPoolMetrics:
     def test_a_query_is_timed_and_its_connection_goes_back_idle(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics
@@ -43,8 +51,7 @@ class TestPoolMetrics:
         repo.get(Name("KrishnaMohan"))
         repo.get(Name("KrishnaMohan"))
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="ok") == 2
-        assert sample(metrics, "findsvc_db_pool_connections_in_use") == 0
-        assert sample(metrics, "findsvc_db_pool_connections_idle") == 1
+        assert pool_connections(metrics) == (0, 1)  # in use, idle
 
     def test_a_failed_query_is_counted_and_its_connection_dropped(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics
@@ -54,8 +61,7 @@ class TestPoolMetrics:
         with pytest.raises(RepositoryUnavailable):
             repo.get(Name("KrishnaMohan"))
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="error") == 1
-        assert sample(metrics, "findsvc_db_pool_connections_in_use") == 0
-        assert sample(metrics, "findsvc_db_pool_connections_idle") == 0
+        assert pool_connections(metrics) == (0, 0)
 
     def test_closing_the_repository_empties_the_pool(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics

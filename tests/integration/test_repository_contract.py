@@ -22,10 +22,11 @@ SINCE = datetime(2018, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 # Adds one row the way the AddService would, behind the adapter's back. A str `since` is
 # stored as that text: a value no AddService should write, but corrupt data does happen.
 AddRow = Callable[[str, int, datetime | str | None], None]
+Store = tuple[Repository, AddRow]
 
 
 @pytest.fixture(params=["mysql", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Repository, AddRow]]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "mysql":
         url: DatabaseUrl = request.getfixturevalue("mysql_url")
         create_database(url)
@@ -63,74 +64,63 @@ def _add_sqlite(
         )
 
 
+def holding(store: Store, *rows: tuple[str, int, datetime | str | None]) -> Repository:
+    """The repository, once these rows are added."""
+    repo, add = store
+    for row in rows:
+        add(*row)
+    return repo
+
+
 class TestRepositoryContract:
-    def test_a_stored_user_is_found_with_all_its_fields(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_a_stored_user_is_found_with_all_its_fields(self, store: Store) -> None:
+        repo = holding(store, ("KrishnaMohan", 9731423166, SINCE))
         user = repo.get(Name("KrishnaMohan"))
         assert user.name.value == "KrishnaMohan"
         assert user.phone.value == 9731423166
         assert user.since == SINCE
 
-    def test_unknown_name_is_not_found(self, store: tuple[Repository, AddRow]) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_unknown_name_is_not_found(self, store: Store) -> None:
+        repo = holding(store, ("KrishnaMohan", 9731423166, SINCE))
         with pytest.raises(UserNotFound):
             repo.get(Name("GraceHopper"))
 
-    def test_a_user_committed_just_now_is_found_by_the_next_call(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
+    def test_a_user_committed_just_now_is_found_by_the_next_call(self, store: Store) -> None:
         repo, add = store
         with pytest.raises(UserNotFound):
             repo.get(Name("GraceHopper"))
         add("GraceHopper", 9900112233, SINCE)
         assert repo.get(Name("GraceHopper")).phone.value == 9900112233
 
-    def test_the_collation_decides_equality(self, store: tuple[Repository, AddRow]) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_the_collation_decides_equality(self, store: Store) -> None:
+        repo = holding(store, ("KrishnaMohan", 9731423166, SINCE))
         assert repo.get(Name("krishnamohan")).name.value == "KrishnaMohan"
 
-    def test_since_is_returned_in_utc(self, store: tuple[Repository, AddRow]) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_since_is_returned_in_utc(self, store: Store) -> None:
+        repo = holding(store, ("KrishnaMohan", 9731423166, SINCE))
         assert repo.get(Name("KrishnaMohan")).since.utcoffset() == UTC.utcoffset(None)
 
-    def test_a_row_with_an_invalid_phone_is_corrupt(self, store: tuple[Repository, AddRow]) -> None:
-        repo, add = store
-        add("BrokenPhone1", 12345, SINCE)
+    def test_a_row_with_an_invalid_phone_is_corrupt(self, store: Store) -> None:
+        repo = holding(store, ("BrokenPhone1", 12345, SINCE))
         with pytest.raises(CorruptUserRecord) as raised:
             repo.get(Name("BrokenPhone1"))
         assert "12345" not in str(raised.value)
 
-    def test_a_row_without_since_is_corrupt(self, store: tuple[Repository, AddRow]) -> None:
-        repo, add = store
-        add("NoSinceUser", 9731423166, None)
-        with pytest.raises(CorruptUserRecord):
-            repo.get(Name("NoSinceUser"))
-
-    def test_a_row_whose_since_is_not_a_date_is_corrupt(
-        self, store: tuple[Repository, AddRow]
+    @pytest.mark.parametrize("since", [None, "garbage"], ids=["no since", "not a date"])
+    def test_a_row_whose_since_is_missing_or_not_a_date_is_corrupt(
+        self, store: Store, since: str | None
     ) -> None:
-        repo, add = store
-        add("GarbledSince", 9731423166, "garbage")
+        repo = holding(store, ("OddSince", 9731423166, since))
         with pytest.raises(CorruptUserRecord):
-            repo.get(Name("GarbledSince"))
+            repo.get(Name("OddSince"))
 
-    def test_a_corrupt_row_does_not_spoil_the_next_lookup(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("BrokenPhone1", 12345, SINCE)
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_a_corrupt_row_does_not_spoil_the_next_lookup(self, store: Store) -> None:
+        repo = holding(store, ("BrokenPhone1", 12345, SINCE), ("KrishnaMohan", 9731423166, SINCE))
         with pytest.raises(CorruptUserRecord):
             repo.get(Name("BrokenPhone1"))
         assert repo.get(Name("KrishnaMohan")).phone.value == 9731423166
 
-    def test_ping_succeeds_on_a_reachable_store(self, store: tuple[Repository, AddRow]) -> None:
+    def test_ping_succeeds_on_a_reachable_store(self, store: Store) -> None:
         repo, _ = store
         repo.ping()
 
@@ -145,12 +135,10 @@ def outcome(lookup: Lookup) -> str:
 
 
 class TestBatchContract:
-    def test_lookups_come_in_request_order_with_unknown_names_not_found(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
-        add("GraceHopper", 9900112233, SINCE)
+    def test_lookups_come_in_request_order_with_unknown_names_not_found(self, store: Store) -> None:
+        repo = holding(
+            store, ("KrishnaMohan", 9731423166, SINCE), ("GraceHopper", 9900112233, SINCE)
+        )
         found = repo.get_many(names("GraceHopper", "NobodyAtAll", "KrishnaMohan"))
         assert [outcome(lookup) for lookup in found] == [
             "GraceHopper",
@@ -162,46 +150,35 @@ class TestBatchContract:
         assert grace.phone.value == 9900112233
         assert grace.since == SINCE
 
-    def test_names_equal_under_the_collation_all_find_the_one_user(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_names_equal_under_the_collation_all_find_the_one_user(self, store: Store) -> None:
+        repo = holding(store, ("KrishnaMohan", 9731423166, SINCE))
         found = repo.get_many(names("krishnamohan", "KRISHNAMOHAN", "KrishnaMohan", "krishnamohan"))
         assert [outcome(lookup) for lookup in found] == ["KrishnaMohan"] * 4
 
-    def test_a_corrupt_row_spoils_only_its_own_lookup(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("BrokenPhone1", 12345, SINCE)
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_a_corrupt_row_spoils_only_its_own_lookup(self, store: Store) -> None:
+        repo = holding(store, ("BrokenPhone1", 12345, SINCE), ("KrishnaMohan", 9731423166, SINCE))
         found = repo.get_many(names("BrokenPhone1", "KrishnaMohan"))
         assert [outcome(lookup) for lookup in found] == ["CorruptUserRecord", "KrishnaMohan"]
         assert "12345" not in str(found[0])
 
-    def test_a_row_whose_since_is_not_a_date_spoils_only_its_own_lookup(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
-        repo, add = store
-        add("GarbledSince", 9731423166, "garbage")
-        add("KrishnaMohan", 9731423166, SINCE)
+    def test_a_row_whose_since_is_not_a_date_spoils_only_its_own_lookup(self, store: Store) -> None:
+        repo = holding(
+            store, ("GarbledSince", 9731423166, "garbage"), ("KrishnaMohan", 9731423166, SINCE)
+        )
         found = repo.get_many(names("GarbledSince", "KrishnaMohan"))
         assert [outcome(lookup) for lookup in found] == ["CorruptUserRecord", "KrishnaMohan"]
 
-    def test_a_user_committed_just_now_is_found_by_the_next_batch(
-        self, store: tuple[Repository, AddRow]
-    ) -> None:
+    def test_a_user_committed_just_now_is_found_by_the_next_batch(self, store: Store) -> None:
         repo, add = store
         assert outcome(repo.get_many(names("GraceHopper"))[0]) == "UserNotFound"
         add("GraceHopper", 9900112233, SINCE)
         assert outcome(repo.get_many(names("GraceHopper"))[0]) == "GraceHopper"
 
-    def test_no_names_is_no_lookups(self, store: tuple[Repository, AddRow]) -> None:
+    def test_no_names_is_no_lookups(self, store: Store) -> None:
         repo, _ = store
         assert repo.get_many([]) == []
 
-    def test_a_hundred_names_are_looked_up_at_once(self, store: tuple[Repository, AddRow]) -> None:
+    def test_a_hundred_names_are_looked_up_at_once(self, store: Store) -> None:
         repo, add = store
         for i in range(0, 100, 2):
             add(f"BatchUser{i:03}", 9000000000 + i, SINCE)
@@ -214,10 +191,9 @@ class TestBatchContract:
         "stored", ["ReneDescartes", "Rene Descartes", "StraßeUser", "PaddedUser  "]
     )
     def test_a_batch_and_a_single_lookup_agree_on_every_name(
-        self, store: tuple[Repository, AddRow], stored: str
+        self, store: Store, stored: str
     ) -> None:
-        repo, add = store
-        add(stored, 9731423166, SINCE)
+        repo = holding(store, (stored, 9731423166, SINCE))
         # Trailing spaces: MySQL's PAD SPACE collations ignore them, SQLite's NOCASE does not.
         raw = [stored, stored.lower(), stored.upper(), "RenéDescartes", "StrasseUser"]
         asked = [Name.parse(value) for value in raw]

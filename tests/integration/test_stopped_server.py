@@ -9,7 +9,9 @@ import grpc
 import pytest
 
 from findsvc.adapters.sqlite import SqliteUserRepository
+from findsvc.bootstrap import build_server
 from findsvc.config import Settings
+from findsvc.entrypoints.chain import call_chain
 from findsvc.entrypoints.grpc_server import FindServer
 from tests.support.calls import KRISHNA, find
 
@@ -18,7 +20,7 @@ from tests.support.calls import KRISHNA, find
 def stopped_server(tmp_path: Path) -> Iterator[FindServer]:
     users = SqliteUserRepository(tmp_path / "users.db")
     settings = Settings(host="127.0.0.1", port=0, metrics_port=0, drain_s=0, grace_s=1)
-    server = FindServer(settings, users)
+    server = build_server(settings, users, call_chain(settings))
     server.start()
     server.stop()
     yield server

@@ -9,6 +9,8 @@ from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from tests.unit.fakes import KRISHNA, FailingStore, FakeClock
 
+Guarded = BreakerRepository[FailingStore]
+
 
 @pytest.fixture
 def clock() -> FakeClock:
@@ -21,30 +23,35 @@ def store() -> FailingStore:
 
 
 @pytest.fixture
-def guarded(store: FailingStore, clock: FakeClock) -> BreakerRepository[FailingStore]:
+def guarded(store: FailingStore, clock: FakeClock) -> Guarded:
     return BreakerRepository(store, CircuitBreaker(3, retry_after_s=5.0, clock=clock))
 
 
-def fail_times(guarded: BreakerRepository[FailingStore], times: int) -> None:
+def fail_times(guarded: Guarded, times: int) -> None:
     for _ in range(times):
         with pytest.raises(RepositoryUnavailable):
             guarded.get(KRISHNA.name)
 
 
+def open_and_wait(guarded: Guarded, store: FailingStore, clock: FakeClock) -> None:
+    """The store fails until the circuit opens, and the wait for a trial passes."""
+    store.failure = RepositoryUnavailable("down")
+    fail_times(guarded, 3)
+    clock.now += 5.0
+
+
 class TestClosed:
-    def test_calls_reach_the_store(self, guarded: BreakerRepository[FailingStore]) -> None:
+    def test_calls_reach_the_store(self, guarded: Guarded) -> None:
         assert guarded.get(KRISHNA.name) == KRISHNA
 
-    def test_not_found_is_an_answer_not_a_failure(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
-    ) -> None:
+    def test_not_found_is_an_answer_not_a_failure(self, guarded: Guarded) -> None:
         for _ in range(5):
             with pytest.raises(UserNotFound):
                 guarded.get(Name("NobodyAtAll"))
         assert not guarded.breaker.is_open
 
     def test_fewer_failures_than_the_threshold_keep_it_closed(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
+        self, guarded: Guarded, store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 2)
@@ -54,24 +61,22 @@ class TestClosed:
         fail_times(guarded, 2)
         assert not guarded.breaker.is_open
 
-    def test_a_callers_deadline_or_a_busy_pool_is_not_held_against_the_store(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
+    @pytest.mark.parametrize(
+        ("blames_store", "opens"),
+        [(False, False), (True, True)],
+        ids=["a caller's deadline or a busy pool: not held against the store", "our own cap"],
+    )
+    def test_a_timeout_counts_as_a_failure_only_at_our_own_cap(
+        self, guarded: Guarded, store: FailingStore, blames_store: bool, opens: bool
     ) -> None:
-        store.failure = RepositoryTimeout("slow", blames_store=False)
+        store.failure = RepositoryTimeout("slow", blames_store=blames_store)
         fail_times(guarded, 10)
-        assert not guarded.breaker.is_open
-
-    def test_timeouts_at_our_own_cap_count_as_failures(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
-    ) -> None:
-        store.failure = RepositoryTimeout("hung", blames_store=True)
-        fail_times(guarded, 3)
-        assert guarded.breaker.is_open
+        assert guarded.breaker.is_open is opens
 
 
 class TestOpen:
     def test_threshold_failures_in_a_row_fail_later_calls_without_the_store(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
+        self, guarded: Guarded, store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
@@ -79,9 +84,7 @@ class TestOpen:
         fail_times(guarded, 20)
         assert store.calls == reached
 
-    def test_methods_it_does_not_name_are_guarded_too(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
-    ) -> None:
+    def test_a_batch_is_guarded_too(self, guarded: Guarded, store: FailingStore) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
         reached = store.calls
@@ -90,7 +93,7 @@ class TestOpen:
         assert store.calls == reached
 
     def test_a_failed_readiness_probe_opens_it_at_once(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
+        self, guarded: Guarded, store: FailingStore
     ) -> None:
         store.failure = RepositoryUnavailable("down")
         with pytest.raises(RepositoryUnavailable):
@@ -98,16 +101,14 @@ class TestOpen:
         assert guarded.breaker.is_open
 
     def test_a_probe_that_found_every_connection_busy_opens_nothing(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
+        self, guarded: Guarded, store: FailingStore
     ) -> None:
         store.failure = RepositoryTimeout("no connection free", blames_store=False)
         with pytest.raises(RepositoryUnavailable):
             guarded.ping()
         assert not guarded.breaker.is_open
 
-    def test_a_successful_probe_closes_it(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore
-    ) -> None:
+    def test_a_successful_probe_closes_it(self, guarded: Guarded, store: FailingStore) -> None:
         store.failure = RepositoryUnavailable("down")
         fail_times(guarded, 3)
         store.failure = None
@@ -117,21 +118,17 @@ class TestOpen:
 
 class TestHalfOpen:
     def test_after_the_wait_one_trial_call_reaches_the_store(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore, clock: FakeClock
+        self, guarded: Guarded, store: FailingStore, clock: FakeClock
     ) -> None:
-        store.failure = RepositoryUnavailable("down")
-        fail_times(guarded, 3)
-        clock.now += 5.0
+        open_and_wait(guarded, store, clock)
         store.failure = None
         assert guarded.get(KRISHNA.name) == KRISHNA
         assert not guarded.breaker.is_open
 
     def test_a_failed_trial_opens_it_for_another_wait(
-        self, guarded: BreakerRepository[FailingStore], store: FailingStore, clock: FakeClock
+        self, guarded: Guarded, store: FailingStore, clock: FakeClock
     ) -> None:
-        store.failure = RepositoryUnavailable("down")
-        fail_times(guarded, 3)
-        clock.now += 5.0
+        open_and_wait(guarded, store, clock)
         fail_times(guarded, 1)
         reached = store.calls
         clock.now += 4.0

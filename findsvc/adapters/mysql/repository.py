@@ -80,8 +80,8 @@ class MySqlUserRepository:
         self._password = password
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
-        # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
+        # Called inside _fetch_all's budget: connecting spends it too. The connect timeout
+        # covers the handshake's reads and writes as well.
         timeout = min(self._connect_args["connect_timeout"], _seconds_left())
         return pymysql.connect(
             **{
@@ -89,6 +89,7 @@ class MySqlUserRepository:
                 "password": self._current_password(),
                 "connect_timeout": timeout,
                 "read_timeout": timeout,
+                "write_timeout": timeout,
             }
         )
 
@@ -128,9 +129,9 @@ class MySqlUserRepository:
         return rows[0] if rows else None
 
     def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        # The caller's deadline or our cap, whichever ends first, bounds the whole call:
-        # the wait for a pooled connection, connecting, and every socket read and write.
-        with deadline.deadline_in(self._query_timeout_s) as budget:
+        # The call's budget (set at the edge, never above our cap) bounds the whole call: the
+        # wait for a pooled connection, connecting, and every socket read and write.
+        with deadline.current_or(self._query_timeout_s) as budget:
             return self._fetch_all_within(sql, args, budget)
 
     def _fetch_all_within(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import grpc
 from google.protobuf.message import DecodeError
 
-from findsvc.domain.deadline import deadline_in
+from findsvc.domain import deadline
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 Decode = Callable[[bytes], Any]
@@ -18,7 +17,13 @@ Decode = Callable[[bytes], Any]
 class CallLimits(WrappingInterceptor):
     """Malformed request bytes get INVALID_ARGUMENT (gRPC's own answer is INTERNAL), on every
     kind of method: gRPC's decoder is taken out and the request decoded here instead. For
-    unary calls, the caller's remaining deadline becomes the budget that adapters honour."""
+    unary calls, the call's one time budget is set here (deadline.for_call): the caller's
+    remaining deadline, capped by `cap_s` (FINDSVC_DB_TIMEOUT_S), which is also the budget of a
+    call with no deadline. Nothing below narrows it again."""
+
+    def __init__(self, cap_s: float) -> None:
+        super().__init__()
+        self._cap_s = cap_s
 
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
@@ -26,7 +31,8 @@ class CallLimits(WrappingInterceptor):
         decode = handler.request_deserializer or (lambda raw: raw)
         if handler.unary_unary is not None:
             return handler._replace(  # type: ignore[attr-defined,no-any-return]
-                unary_unary=_unary(handler.unary_unary, decode), request_deserializer=None
+                unary_unary=_unary(handler.unary_unary, decode, self._cap_s),
+                request_deserializer=None,
             )
         if handler.unary_stream is not None:
             return handler._replace(  # type: ignore[attr-defined,no-any-return]
@@ -56,13 +62,10 @@ def _decoded(raw: bytes, decode: Decode, context: grpc.ServicerContext) -> Any:
         _refuse(context)
 
 
-def _unary(behaviour: Callable[..., Any], decode: Decode) -> Callable[..., Any]:
+def _unary(behaviour: Callable[..., Any], decode: Decode, cap_s: float) -> Callable[..., Any]:
     def limited(raw: bytes, context: grpc.ServicerContext) -> Any:
         request = _decoded(raw, decode, context)
-        remaining = context.time_remaining()
-        if remaining is None or math.isinf(remaining):
-            return behaviour(request, context)
-        with deadline_in(remaining, set_by_caller=True):
+        with deadline.within(deadline.for_call(context.time_remaining(), cap_s)):
             return behaviour(request, context)
 
     return limited

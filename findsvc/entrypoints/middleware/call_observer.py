@@ -18,7 +18,6 @@ from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
 from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
-from findsvc.entrypoints.runtime.call_lanes import refusing_at_once
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks
@@ -52,22 +51,27 @@ def _unimplemented(_requests: Any, context: grpc.ServicerContext) -> Iterator[An
 
 
 class CallObserver(WrappingInterceptor):
-    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off";
-    `caller_label` names who made a call (token auth knows), else every call is
+    """`access_log` is "all" (every call), "errors" (calls not ending OK) or "off".
+    `refusing(behaviour)` makes the handler that refuses an unknown method: the call chain
+    passes the runtime's, which refuses on gRPC's polling thread (call_lanes.py).
+    `caller_label` names who made a call (token auth knows); without it every call is
     unauthenticated."""
 
     def __init__(
         self,
         metrics: Metrics,
         access_log: str = "all",
-        caller_label: CallerLabel = lambda _method, _metadata: UNAUTHENTICATED,
+        refusing: Callable[[Behavior], grpc.RpcMethodHandler[Any, Any]] = (
+            grpc.stream_stream_rpc_method_handler
+        ),
+        caller_label: CallerLabel | None = None,
     ) -> None:
         super().__init__()  # metric children too are made once per method, not once per call
         self._metrics = metrics
         self._access_log = access_log
-        self._caller_label = caller_label
+        self._caller_label = caller_label or (lambda _method, _metadata: UNAUTHENTICATED)
         self._instruments: dict[tuple[str, str], _Instruments] = {}
-        self._unknown_method = refusing_at_once(
+        self._unknown_method = refusing(
             self._streaming(_unimplemented, self._instruments_for(UNKNOWN_METHOD, "unknown"))
         )
 

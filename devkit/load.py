@@ -84,7 +84,8 @@ async def _drive(
 ) -> tuple[int, int, list[float], dict[str, int], int]:
     options = [("grpc.use_local_subchannel_pool", 1)]
     channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(connections)]
-    stubs = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
+    # Any: the generated stubs are typed for the blocking API, these are grpc.aio's.
+    stubs: list[Any] = [find_service_pb2_grpc.FindServiceStub(channel) for channel in channels]
     # Built once, before the clock starts: building them per worker took seconds at 100k names.
     requests = [find_service_pb2.FindUserRequest(name=name) for name in names]
     for stub in stubs:  # connect before the clock starts
@@ -92,7 +93,7 @@ async def _drive(
     start = time.perf_counter()
     tally = Tally(start + warmup_s, start + warmup_s + seconds)
 
-    async def worker(stub: find_service_pb2_grpc.FindServiceStub) -> None:
+    async def worker(stub: Any) -> None:
         rng = random.Random()
         while True:
             sent = time.perf_counter()
@@ -107,13 +108,13 @@ async def _drive(
 
     await asyncio.gather(*(worker(stubs[i % len(stubs)]) for i in range(workers)))
     for channel in channels:
-        await channel.close()
+        await channel.close(None)
     return tally.result()
 
 
 def _process(
-    args: tuple[str, list[str], int, int, float, float], out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    args: tuple[str, list[str], int, int, float, float], out: multiprocessing.Queue[Any]
+) -> None:
     out.put(asyncio.run(_drive(*args)))
 
 
