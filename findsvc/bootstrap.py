@@ -18,6 +18,7 @@ from findsvc.entrypoints.grpc_server import FindServer
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
+from findsvc.replica_wiring import ReplicaMetrics, replica_reads
 
 if TYPE_CHECKING:
     from findsvc.telemetry.telemetry import Telemetry
@@ -65,6 +66,7 @@ def build_serving_repository(
     settings: Settings,
     pool_observer: PoolObserver | None = None,
     cache_observer: CacheObserver | None = None,
+    replica_observer: ReplicaMetrics | None = None,
 ) -> CheckedRepository:
     """The repository `serve` uses: the store, coalesced under load, cached when configured.
 
@@ -80,6 +82,8 @@ def build_serving_repository(
             max_in_flight=settings.db_pool_size,
             cap_s=settings.db_timeout_s,
         )
+    if settings.db_replica_urls and isinstance(store, BreakerRepository):
+        users = replica_reads(settings, store.inner, users, replica_observer)
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
             users,
@@ -128,7 +132,10 @@ def build_service(settings: Settings) -> Service:
 
     telemetry = Telemetry(settings)
     users = build_serving_repository(
-        settings, pool_observer=telemetry.metrics, cache_observer=telemetry.metrics
+        settings,
+        pool_observer=telemetry.metrics,
+        cache_observer=telemetry.metrics,
+        replica_observer=telemetry.metrics,
     )
     check_store_client(users)
     try:

@@ -110,3 +110,13 @@ def readable_file(raw: str) -> Path:
 
 def optional_url(raw: str) -> DatabaseUrl | None:
     return parse_database_url(raw) if raw else None
+
+
+def replica_urls(raw: str) -> tuple[DatabaseUrl, ...] | None:
+    """Comma-separated mysql:// URLs; an empty entry or another scheme is a ValueError."""
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.startswith("mysql://") for part in parts):
+        raise ValueError
+    return tuple(parse_database_url(part) for part in parts)

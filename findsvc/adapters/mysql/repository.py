@@ -123,6 +123,12 @@ class MySqlUserRepository:
         """Raises RepositoryUnavailable unless the table can be read."""
         self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
 
+    def select_value(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        """The first column of the first row (None for no row), within the call's budget:
+        for the replication queries of `adapters.mysql.replicas`."""
+        row = self._fetch_one(sql, args)
+        return row[0] if row else None
+
     def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         rows = self._fetch_all(sql, args)
         return rows[0] if rows else None
