@@ -3,6 +3,7 @@ is found by the very next call, and the primary carries only what a replica cann
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -14,10 +15,18 @@ from pathlib import Path
 import grpc
 import pytest
 
+from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer
 from findsvc.entrypoints.health import SERVING
-from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, find, readiness_is
-from tests.support.db import grant_read_only_account, insert_user
+from tests.support.calls import (
+    KRISHNA,
+    KRISHNA_PHONE,
+    KRISHNA_SINCE,
+    find,
+    findsvc,
+    readiness_is,
+)
+from tests.support.db import grant_read_only_account, insert_user, url_string
 from tests.support.metrics import metrics_port, scrape, value
 from tests.support.replication import (
     Replicated,
@@ -172,6 +181,31 @@ class TestReplicaHealth:
         with server.channel() as channel:
             assert find(channel, KRISHNA) == grpc.StatusCode.OK
         assert lookups(server, replicated.replica_label) == on_replica + 1
+
+
+class TestStart:
+    def test_a_malformed_replica_list_stops_the_start_with_one_line(self) -> None:
+        env = {**os.environ, "FINDSVC_DB_URL": "mysql://findsvc@db/glarimy"}
+        env["FINDSVC_DB_REPLICA_URLS"] = "mysql://findsvc@r1/glarimy,,"
+        result = findsvc("serve", env=env)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [
+            "findsvc: FINDSVC_DB_REPLICA_URLS: expected comma-separated "
+            "mysql://user[:password]@host[:port]/db"
+        ]
+
+    def test_a_replica_unreachable_at_start_is_a_warning_and_the_primary_serves(
+        self, start_server: StartServer, replicated: Replicated
+    ) -> None:
+        nowhere = replace(replicated.replica_url, port=free_port())
+        env = {**replicated.server_env(), "FINDSVC_DB_REPLICA_URLS": url_string(nowhere)}
+        server = start_server(env)  # healthy: the primary answers
+        with server.channel() as channel:
+            assert find(channel, KRISHNA) == grpc.StatusCode.OK
+        deadline = time.monotonic() + 30
+        while "unreachable: out of service" not in server.logs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert f"replica 127.0.0.1:{nowhere.port} unreachable: out of service" in server.logs
 
 
 class TestLeastPrivilege:
