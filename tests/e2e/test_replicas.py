@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from devkit.envoy import EnvoyProcess
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer
 from findsvc.entrypoints.health import SERVING
@@ -160,6 +161,26 @@ class TestTheNextCallFindsANewUser:
         with server.channel() as channel:
             code = find(channel, KRISHNA, metadata=(("x-read-after-gtid", header),))
         assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+class TestRestGateway:
+    def test_envoy_passes_x_read_after_gtid_to_findsvc(
+        self, server: ServerProcess, replicated: Replicated
+    ) -> None:
+        name = new_name()
+        add_user(replicated, name)
+        with EnvoyProcess(server.port) as envoy:
+            envoy.wait_ready()
+            fresh = envoy.request(
+                "GET",
+                f"/user/{name}",
+                headers={"x-read-after-gtid": position(replicated.primary_url)},
+            )
+            malformed = envoy.request(
+                "GET", f"/user/{KRISHNA}", headers={"x-read-after-gtid": "not-a-position"}
+            )
+        assert fresh.status == 200
+        assert malformed.status == 400  # findsvc saw the header and refused it
 
 
 class TestReplicaHealth:
