@@ -8,8 +8,9 @@ from findsvc.domain import deadline
 from findsvc.domain.model import Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from findsvc.domain.read_after import InvalidReadAfter, ReadAfter, reading_after
+from findsvc.policies.caching import CachingRepository
 from findsvc.policies.replica_reads import PRIMARY, ReplicaReads
-from tests.unit.fakes import FakeReplica, FakeStore
+from tests.unit.fakes import FakeClock, FakeReplica, FakeStore
 
 KNOWN = "KrishnaMohan"
 NEW = "JustAddedUser"  # on the primary, not yet on the replicas
@@ -246,3 +247,15 @@ class TestReadAfterHeader:
     def test_anything_else_is_refused(self, raw: str) -> None:
         with pytest.raises(InvalidReadAfter):
             ReadAfter.parse(raw)
+
+
+class TestReadAfterPassesTheCache:
+    def test_a_call_with_a_position_asks_the_store_not_the_cache(self) -> None:
+        store = FakeStore(KNOWN)
+        cached = CachingRepository(store, 60, 100, 60, FakeClock(), cap_s=5)
+        cached.get(Name(KNOWN))
+        cached.get_many(names(KNOWN))  # both cached now
+        with reading_after(POSITION):
+            cached.get(Name(KNOWN))
+            cached.get_many(names(KNOWN))
+        assert (store.singles, store.batches) == ([KNOWN, KNOWN], [[KNOWN]])
