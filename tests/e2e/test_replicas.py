@@ -37,8 +37,10 @@ from tests.support.replication import (
     replication,
 )
 
-MAX_LAG_S = 1.0
 HEALTH_INTERVAL_S = 0.5  # devkit's server default
+# Lag is measured once an interval, so a replica a moment behind can look an interval late;
+# on a loaded machine checks run late too.
+MAX_LAG_S = 3.0
 # Room for a loaded two-core machine on top of a bound the service promises.
 SLACK_S = 10.0
 

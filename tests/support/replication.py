@@ -20,7 +20,7 @@ class Replicated:
     primary_url: DatabaseUrl
     replica_url: DatabaseUrl
 
-    def server_env(self, max_lag_s: float = 1.0) -> dict[str, str]:
+    def server_env(self, max_lag_s: float = 3.0) -> dict[str, str]:
         return {
             "FINDSVC_DB_URL": url_string(self.primary_url),
             "FINDSVC_DB_REPLICA_URLS": url_string(self.replica_url),

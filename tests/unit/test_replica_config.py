@@ -65,3 +65,14 @@ class TestReplicaUrls:
     def test_the_lag_limit_must_be_above_zero(self) -> None:
         with pytest.raises(ConfigError, match="FINDSVC_DB_REPLICA_MAX_LAG_S"):
             load({"FINDSVC_DB_REPLICA_MAX_LAG_S": "0"})
+
+    def test_the_lag_limit_is_at_least_two_health_intervals(self) -> None:
+        with pytest.raises(ConfigError, match="at least twice FINDSVC_HEALTH_INTERVAL_S"):
+            load(
+                {
+                    "FINDSVC_DB_URL": PRIMARY,
+                    "FINDSVC_DB_REPLICA_URLS": "mysql://findsvc@r1/glarimy",
+                    "FINDSVC_DB_REPLICA_MAX_LAG_S": "3",
+                    "FINDSVC_HEALTH_INTERVAL_S": "2",
+                }
+            )
