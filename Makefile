@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.overload
+	$(BIN)/python -m bench.replicas
 
 # Only the open-loop overload scenario; knobs in bench/overload.py.
 bench-overload: $(STAMP)
