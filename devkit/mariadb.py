@@ -53,6 +53,13 @@ class PrivateMariaDB:
     def url(self) -> str:
         return f"mysql://root@127.0.0.1:{self.port}/glarimy"
 
+    def _tmpdir(self) -> Path:
+        # Its own: in a shared /tmp, servers in other PID namespaces can pick the same
+        # temporary table names (they hold the pid), and bootstrap then fails now and then.
+        tmpdir = self.dir / "tmp"
+        tmpdir.mkdir(exist_ok=True)
+        return tmpdir
+
     def _initialize(self) -> None:
         install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
         if install is None:
@@ -63,6 +70,7 @@ class PrivateMariaDB:
                 install,
                 "--no-defaults",
                 f"--datadir={self.dir / 'data'}",
+                f"--tmpdir={self._tmpdir()}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 *user,
@@ -80,6 +88,7 @@ class PrivateMariaDB:
                 "--no-defaults",
                 f"--datadir={self.dir / 'data'}",
                 f"--socket={self.dir / 'mysqld.sock'}",
+                f"--tmpdir={self._tmpdir()}",
                 f"--pid-file={self.dir / 'mysqld.pid'}",
                 f"--log-error={self.dir / 'error.log'}",
                 f"--port={self.port}",

@@ -19,6 +19,7 @@ from devkit.envoy import EnvoyProcess
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer
 from findsvc.entrypoints.health import SERVING
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.calls import (
     KRISHNA,
     KRISHNA_PHONE,
@@ -133,6 +134,23 @@ class TestTheNextCallFindsANewUser:
         # Asked of the replica first, which lacked it, then of the primary.
         assert lookups(server, replicated.replica_label) == on_replica + 1
         assert lookups(server, "primary") == on_primary + 1
+
+    def test_a_batch_asks_the_primary_only_for_the_names_the_stalled_replica_lacks(
+        self, server: ServerProcess, replicated: Replicated, stalled: None
+    ) -> None:
+        added, nobody = [new_name(), new_name()], new_name()
+        for name in added:
+            add_user(replicated, name)
+        on_replica = lookups(server, replicated.replica_label)
+        on_primary = lookups(server, "primary")
+        with server.channel() as channel:
+            stub = find_service_pb2_grpc.FindServiceStub(channel)
+            request = find_service_pb2.BatchFindUsersRequest(names=[KRISHNA, *added, nobody])
+            reply = stub.BatchFindUsers(request, timeout=5)
+        assert sorted(user.name for user in reply.users) == sorted([KRISHNA, *added])
+        assert list(reply.not_found_names) == [nobody]
+        assert lookups(server, replicated.replica_label) == on_replica + 4
+        assert lookups(server, "primary") == on_primary + 3
 
     def test_read_after_gtid_answers_with_the_new_row_at_once(
         self, server: ServerProcess, replicated: Replicated
