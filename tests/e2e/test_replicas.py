@@ -316,4 +316,8 @@ class TestFailures:
         with server.channel() as channel:
             assert find(channel, new_name()) == grpc.StatusCode.UNAVAILABLE
             assert find(channel, KRISHNA) == grpc.StatusCode.OK
+        deadline = time.monotonic() + 30  # until a readiness check has found the primary gone
+        while "circuit open" not in server.logs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "circuit open" in server.logs
         assert readiness_is(server, SERVING)
