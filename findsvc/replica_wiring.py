@@ -91,6 +91,7 @@ def _replica(settings: Settings, url: DatabaseUrl, pool_observer: PoolObserver) 
         query_timeout_s=settings.db_timeout_s,
         tls=tls_context(settings.db_tls, settings.db_tls_ca),  # checked for the primary
         max_idle_s=settings.db_max_idle_s,
+        role=f"replica {url.host}:{url.port}",
     )
     reads = CoalescingRepository(
         server, max_in_flight=settings.db_pool_size, cap_s=settings.db_timeout_s

@@ -251,6 +251,7 @@ class TestStart:
         while "unreachable: out of service" not in server.logs and time.monotonic() < deadline:
             time.sleep(0.05)
         assert f"replica 127.0.0.1:{nowhere.port} unreachable: out of service" in server.logs
+        assert "database unavailable" not in server.logs  # the primary is not blamed
 
 
 class TestLeastPrivilege:
