@@ -83,6 +83,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.overload
 	$(BIN)/python -m bench.rolling_restart
+	$(BIN)/python -m bench.replicas
 
 # Only the open-loop overload scenario; knobs in bench/overload.py.
 bench-overload: $(STAMP)

@@ -33,11 +33,13 @@ def free_port() -> int:
 class PrivateMariaDB:
     """Root with no password, on 127.0.0.1 only; stop() and start() keep the data.
 
-    `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key.
+    `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key. `server_id`: write a
+    ROW binlog with GTIDs under that id, so replicas can follow (see `start_replica`).
     """
 
-    def __init__(self, options: Sequence[str] = ()) -> None:
-        self._options = tuple(options)
+    def __init__(self, options: Sequence[str] = (), server_id: int | None = None) -> None:
+        self._options = tuple(options) + _replication_options(server_id)
+        self.server_id = server_id
         self.dir = Path(tempfile.mkdtemp(prefix="findsvc-mariadb-"))
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -51,6 +53,13 @@ class PrivateMariaDB:
     def url(self) -> str:
         return f"mysql://root@127.0.0.1:{self.port}/glarimy"
 
+    def _tmpdir(self) -> Path:
+        # Its own: in a shared /tmp, servers in other PID namespaces can pick the same
+        # temporary table names (they hold the pid), and bootstrap then fails now and then.
+        tmpdir = self.dir / "tmp"
+        tmpdir.mkdir(exist_ok=True)
+        return tmpdir
+
     def _initialize(self) -> None:
         install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
         if install is None:
@@ -61,6 +70,7 @@ class PrivateMariaDB:
                 install,
                 "--no-defaults",
                 f"--datadir={self.dir / 'data'}",
+                f"--tmpdir={self._tmpdir()}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 *user,
@@ -78,6 +88,7 @@ class PrivateMariaDB:
                 "--no-defaults",
                 f"--datadir={self.dir / 'data'}",
                 f"--socket={self.dir / 'mysqld.sock'}",
+                f"--tmpdir={self._tmpdir()}",
                 f"--pid-file={self.dir / 'mysqld.pid'}",
                 f"--log-error={self.dir / 'error.log'}",
                 f"--port={self.port}",
@@ -113,6 +124,39 @@ class PrivateMariaDB:
             self._process.wait(timeout=60)
             self._process = None
 
+    def kill(self) -> None:
+        """As a crash or a lost host: no goodbye to its clients."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=60)
+            self._process = None
+
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _replication_options(server_id: int | None) -> tuple[str, ...]:
+    if server_id is None:
+        return ()
+    return ("--log-bin=mariadb-bin", f"--server-id={server_id}", "--binlog-format=ROW")
+
+
+def start_replica(replica: PrivateMariaDB, primary: PrivateMariaDB) -> None:
+    """Makes the started `replica` follow the started `primary` over GTID, from its start.
+
+    Both need a server_id of their own; the replica copies everything the primary logged.
+    """
+    with (
+        pymysql.connect(host="127.0.0.1", port=replica.port, user="root", autocommit=True) as conn,
+        conn.cursor() as cursor,
+    ):
+        cursor.execute("STOP SLAVE")
+        cursor.execute("SET GLOBAL gtid_slave_pos = ''")
+        cursor.execute(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = %s, "
+            "MASTER_USER = 'root', MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos, "
+            "MASTER_CONNECT_RETRY = 1",
+            (primary.port,),
+        )
+        cursor.execute("START SLAVE")

@@ -33,6 +33,7 @@ from findsvc.entrypoints.tls import add_listening_port
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
+from findsvc.replica_wiring import ReplicaMetrics, replica_reads
 from glarimy.ums.find.v1 import find_service_pb2_grpc
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def build_serving_repository(
     settings: Settings,
     pool_observer: PoolObserver | None = None,
     cache_observer: CacheObserver | None = None,
+    replica_observer: ReplicaMetrics | None = None,
 ) -> CheckedRepository:
     """The repository `serve` uses: the store under its policies, in this order, innermost
     first, and for these reasons:
@@ -100,7 +102,11 @@ def build_serving_repository(
     2. Coalescing, over the breaker: it starts when every pooled connection is busy, and
        lookups arriving then share the next query. While the circuit is open, each lookup
        fails at once in the breaker, so none queues for a store that is down.
-    3. The cache, outermost: a hit costs no queue slot and no query, and is still answered
+    3. Replica reads (with FINDSVC_DB_REPLICA_URLS), over the primary's coalescing: lookups
+       go to the replicas, each with its own pool and coalescing, and only what a replica
+       cannot know (a miss, a read after a write it has not applied) reaches the primary
+       through 1 and 2.
+    4. The cache, outermost: a hit costs no queue slot and no query, and is still answered
        while the circuit is open; a miss runs on the cache's own thread, through the others.
 
     The embedded SQLite file (the dev default) gets only the cache: it has no network to fail
@@ -109,11 +115,13 @@ def build_serving_repository(
     # A call's budget is set at the edge; the cap bounds work no call started (a cache miss's
     # shared lookup, a tool).
     cap_s = settings.db_timeout_s
-    users = build_repository(settings, pool_observer)
+    users = store = build_repository(settings, pool_observer)
     if settings.db_over_network:
         users = CoalescingRepository(
             users, max_in_flight=settings.db_queries_in_flight, cap_s=cap_s
         )
+    if settings.db_replica_urls and isinstance(store, BreakerRepository):
+        users = replica_reads(settings, store.inner, users, replica_observer)
     if settings.cache_ttl_s > 0:
         users = CachingRepository(
             users,
@@ -162,7 +170,10 @@ def build_service(settings: Settings) -> Service:
 
     telemetry = Telemetry(settings)
     users = build_serving_repository(
-        settings, pool_observer=telemetry.metrics, cache_observer=telemetry.metrics
+        settings,
+        pool_observer=telemetry.metrics,
+        cache_observer=telemetry.metrics,
+        replica_observer=telemetry.metrics,
     )
     check_store_client(users)
     try:

@@ -124,6 +124,32 @@ PANELS = (
         ((f"min by (instance) (findsvc_db_up{{{NS}}})", "{{instance}}"),),
     ),
     Panel(
+        "DB lookups/s by target",
+        "With read replicas: lookups asked of the primary and of each replica, and the names a"
+        " replica lacked, asked again of the primary. Without: all on the primary.",
+        "reqps",
+        (
+            (f"sum by (target) (rate(findsvc_db_lookups_total{{{NS}}}[{RATE}]))", "{{target}}"),
+            (
+                f"sum (rate(findsvc_db_replica_misses_rechecked_total{{{NS}}}[{RATE}]))",
+                "misses re-asked on the primary",
+            ),
+        ),
+    ),
+    Panel(
+        "Replica lag",
+        "How far each replica is behind its primary, at most, as the pods' checks found it."
+        " Past FINDSVC_DB_REPLICA_MAX_LAG_S it gets no reads; see the next panel.",
+        "s",
+        ((f"max by (replica) (findsvc_db_replica_lag_seconds{{{NS}}})", "{{replica}}"),),
+    ),
+    Panel(
+        "Replicas in service",
+        "1 when every pod's last check found the replica reachable and within its lag limit.",
+        "short",
+        ((f"min by (replica) (findsvc_db_replica_healthy{{{NS}}})", "{{replica}}"),),
+    ),
+    Panel(
         "Cache lookups/s",
         "With the cache on: hits, misses (sent to the database) and shared (waited on another"
         " call's query for the same name).",

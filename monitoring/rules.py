@@ -34,6 +34,7 @@ POOL_SATURATED_FOR = "10m"
 SHEDDING_FOR = "10m"
 RESTARTS_PER_HOUR = 3
 SCRAPE_FAILING_FOR = "5m"
+REPLICA_OUT_FOR = "5m"
 
 Rule = dict[str, Any]
 
@@ -126,6 +127,16 @@ def _component_alerts() -> list[Rule]:
             "a findsvc container keeps restarting",
             "The findsvc container of {{ $labels.namespace }}/{{ $labels.pod }} restarted"
             f" {RESTARTS_PER_HOUR} or more times in the last hour.",
+        ),
+        _alert(
+            "FindsvcReplicaOutOfService",
+            "max by (namespace, replica) (findsvc_db_replica_healthy) == 0",
+            REPLICA_OUT_FOR,
+            "ticket",
+            "a read replica gets no findsvc reads",
+            "No pod of {{ $labels.namespace }} has read from replica {{ $labels.replica }} for"
+            f" {REPLICA_OUT_FOR}: it is unreachable, or further behind its primary than"
+            " FINDSVC_DB_REPLICA_MAX_LAG_S. Its reads go to the other replicas or the primary.",
         ),
         _alert(
             "FindsvcScrapeFailing",

@@ -54,6 +54,13 @@ def _check_consistency(settings: Settings) -> None:
         settings.db_url is None or settings.db_url.scheme != "mysql"
     ):
         raise ConfigError("FINDSVC_DB_PASSWORD_FILE needs a mysql:// FINDSVC_DB_URL")
+    if settings.db_replica_urls and (settings.db_url is None or settings.db_url.scheme != "mysql"):
+        raise ConfigError("FINDSVC_DB_REPLICA_URLS needs a mysql:// FINDSVC_DB_URL (the primary)")
+    if settings.db_replica_urls and settings.db_replica_max_lag_s < 2 * settings.health_interval_s:
+        # Lag is measured once an interval: a tighter limit would take caught-up replicas out.
+        raise ConfigError(
+            "FINDSVC_DB_REPLICA_MAX_LAG_S must be at least twice FINDSVC_HEALTH_INTERVAL_S"
+        )
     if settings.db_tls_ca is not None and settings.db_tls not in ("verify-ca", "verify-identity"):
         raise ConfigError("FINDSVC_DB_TLS_CA needs FINDSVC_DB_TLS=verify-ca or verify-identity")
     jwt_claims = (settings.auth_jwt_issuer, settings.auth_jwt_audience)

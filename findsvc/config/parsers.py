@@ -134,3 +134,13 @@ def https_url(raw: str) -> str | None:
     if not raw.startswith("https://") or len(raw) > 2048 or not raw.isprintable() or " " in raw:
         raise ValueError
     return raw
+
+
+def replica_urls(raw: str) -> tuple[DatabaseUrl, ...] | None:
+    """Comma-separated mysql:// URLs; an empty entry or another scheme is a ValueError."""
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.startswith("mysql://") for part in parts):
+        raise ValueError
+    return tuple(parse_database_url(part) for part in parts)

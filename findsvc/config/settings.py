@@ -58,6 +58,21 @@ class Settings:
         "CA that signed the MySQL server's certificate (verify-ca, verify-identity)",
         unset="the system's CAs",
     )
+    # Read replicas (docs/replicas.md): lookups go to them, misses are confirmed on the primary.
+    db_replica_urls: tuple[DatabaseUrl, ...] | None = setting(
+        None,
+        parse.replica_urls,
+        "comma-separated mysql://user[:password]@host[:port]/db",
+        "read replicas of FINDSVC_DB_URL: lookups go to them, a name they lack is asked of the "
+        "primary; same TLS and password file as the primary unless a URL has a password",
+        unset="every lookup goes to the primary",
+    )
+    db_replica_max_lag_s: float = setting(
+        5.0,
+        parse.positive_seconds,
+        "seconds > 0",
+        "a replica further behind its primary than this gets no reads until it catches up",
+    )
     host: str = setting(
         "[::]", str, "a host or address", "address to listen on; [::] means every interface"
     )
@@ -250,6 +265,10 @@ class Settings:
         if self.db_password_file is not None:
             return self.db_password_file.read_text(encoding="utf-8").rstrip("\r\n")
         return self.db_url.password if self.db_url else None
+
+    def replica_password(self, replica: DatabaseUrl) -> str | None:
+        """The replica URL's own password, else the primary's (file or URL), read now."""
+        return replica.password if replica.password is not None else self.db_password
 
     @property
     def listen_address(self) -> str:

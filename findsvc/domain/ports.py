@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeAlias
 
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
+from findsvc.domain.read_after import ReadAfter
 
 # What one name's lookup came to. Failures are values here, so that one corrupt row or one
 # unknown name in a batch does not spoil the lookups of the others.
@@ -35,6 +36,30 @@ class CheckedRepository(UserRepository, Protocol):
 
     def ping(self) -> None:
         """Returns when the store answers; raises RepositoryUnavailable when it does not."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ReplicaTarget(UserRepository, Protocol):
+    """A read replica: it may lag its primary, so a miss on it proves nothing."""
+
+    name: str  # for metrics and logs: set by the configuration, so a bounded set
+
+    @property
+    def healthy(self) -> bool:
+        """Reachable and caught up, as its last background check (or a call) found it."""
+        ...
+
+    def has_applied(self, position: ReadAfter, wait_s: float) -> bool:
+        """Whether it has applied `position`, waiting up to `wait_s` for it.
+
+        Raises RepositoryUnavailable when it cannot be asked.
+        """
+        ...
+
+    def failed(self) -> None:
+        """A call found it unreachable: no reads until its next check finds it healthy."""
         ...
 
     def close(self) -> None: ...

@@ -13,6 +13,7 @@ from grpc_status import rpc_status
 
 from findsvc.domain.model import CorruptUserRecord, InvalidName, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable, UserRepository
+from findsvc.domain.read_after import InvalidReadAfter, ReadAfter, reading_after
 from findsvc.service_layer.find_user import find_user
 from findsvc.service_layer.find_users import (
     MAX_NAMES,
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# A caller that has just written sends its GTID position: see findsvc.domain.read_after.
+READ_AFTER_HEADER = "x-read-after-gtid"
+
 
 class FindServicer(find_service_pb2_grpc.FindServiceServicer):
     def __init__(self, users: UserRepository) -> None:
@@ -35,7 +39,8 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
         self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.UserRecord:
         try:
-            user = find_user(request.name, self._users)
+            with reading_after(read_after_of(context)):
+                user = find_user(request.name, self._users)
         except Exception as error:  # noqa: BLE001 - every error becomes a status; see abort_for
             abort_for(error, context)
         return to_record(user)
@@ -44,7 +49,8 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
         self, request: find_service_pb2.BatchFindUsersRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.BatchFindUsersResponse:
         try:
-            lookups = find_users(request.names, self._users)
+            with reading_after(read_after_of(context)):
+                lookups = find_users(request.names, self._users)
             corrupt = [lookup for lookup in lookups if isinstance(lookup, CorruptUserRecord)]
             if corrupt:
                 for record in corrupt[1:]:
@@ -74,8 +80,20 @@ STATUS_FOR: tuple[tuple[type[Exception], grpc.StatusCode, str], ...] = (
 )
 
 
+def read_after_of(context: grpc.ServicerContext) -> ReadAfter | None:
+    """The call's READ_AFTER_HEADER; raises InvalidReadAfter for a bad or repeated one."""
+    values = [value for key, value in context.invocation_metadata() if key == READ_AFTER_HEADER]
+    if not values:
+        return None
+    if len(values) > 1 or not isinstance(values[0], str):
+        raise InvalidReadAfter("must be sent once")
+    return ReadAfter.parse(values[0])
+
+
 def abort_for(error: Exception, context: grpc.ServicerContext) -> NoReturn:
     """Ends the call with the status that `error` means; an unexpected error is INTERNAL."""
+    if isinstance(error, InvalidReadAfter):
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid {READ_AFTER_HEADER}: {error}")
     if isinstance(error, InvalidName):
         context.abort_with_status(bad_name_status(error.reason))
     if isinstance(error, TooManyNames):

@@ -10,6 +10,8 @@
   cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
   caller waits for it within its own call's budget (set at the edge; the cap, if it has none)
   and then gets a timeout; a query no caller waits for any more is dropped before it starts.
+- A call that must read after a write (`findsvc.domain.read_after`) passes the cache by: a
+  cached answer may predate that write.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from findsvc.domain import deadline
+from findsvc.domain import deadline, read_after
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
 from findsvc.policies.outcomes import Outcome, answer, own
@@ -84,6 +86,8 @@ class CachingRepository:
         self.stats = CacheStats(observer=observer)
 
     def get(self, name: Name) -> User:
+        if read_after.current() is not None:
+            return self._inner.get(name)
         key = name.value
         with self._lock:
             cached = self._cached(key)
@@ -125,6 +129,8 @@ class CachingRepository:
             flight.done.set()
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        if read_after.current() is not None:
+            return self._inner.get_many(names)
         lookups: list[Lookup | None] = []
         with self._lock:
             for name in names:

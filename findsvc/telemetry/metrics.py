@@ -77,6 +77,32 @@ class Metrics:
             multiprocess_mode="livemin",
         )
 
+        self.db_lookups = Counter(
+            "findsvc_db_lookups",
+            "Lookups asked of each database target: primary, or a replica by host:port.",
+            ("target",),
+            registry=registry,
+        )
+        self.db_misses_rechecked = Counter(
+            "findsvc_db_replica_misses_rechecked",
+            "Names a replica did not have, asked again of the primary.",
+            registry=registry,
+        )
+        self.db_replica_lag = Gauge(
+            "findsvc_db_replica_lag_seconds",
+            "How far each replica is behind its primary, as the last check bounded it.",
+            ("replica",),
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self.db_replica_healthy = Gauge(
+            "findsvc_db_replica_healthy",
+            "1 when the last check found the replica reachable and within its lag limit.",
+            ("replica",),
+            registry=registry,
+            multiprocess_mode="livemin",
+        )
+
     # Readiness's observer: set on each check, as a function gauge is not shared across processes.
     def database_checked(self, up: bool) -> None:
         self.db_up.set(1 if up else 0)
@@ -89,6 +115,18 @@ class Metrics:
     # The cache's CacheObserver protocol.
     def cache_used(self, result: str, count: int) -> None:
         self.cache_lookups.labels(result).inc(count)
+
+    # The replica policy's ReadObserver and the replica monitor's ReplicaObserver.
+    def looked_up(self, target: str, count: int) -> None:
+        self.db_lookups.labels(target).inc(count)
+
+    def misses_rechecked(self, count: int) -> None:
+        self.db_misses_rechecked.inc(count)
+
+    def replica_checked(self, replica: str, healthy: bool, lag_s: float | None) -> None:
+        self.db_replica_healthy.labels(replica).set(1 if healthy else 0)
+        if lag_s is not None:
+            self.db_replica_lag.labels(replica).set(lag_s)
 
     def connection_used(self, seconds: float, ok: bool) -> None:
         self.db_query_seconds.labels("ok" if ok else "error").observe(seconds)

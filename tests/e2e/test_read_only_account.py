@@ -4,8 +4,6 @@ and the account cannot write."""
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,7 +16,7 @@ import pytest
 from devkit.server import StartServer
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, find
-from tests.support.db import admin_connection, url_string
+from tests.support.db import admin_connection, grant_read_only_account, url_string
 
 
 class TestReadOnlyDatabaseUser:
@@ -27,16 +25,7 @@ class TestReadOnlyDatabaseUser:
         user = f"findsvc_ro_{uuid.uuid4().hex[:8]}"
         password_file = tmp_path / "db-password"
         password_file.write_text(secrets.token_urlsafe(18) + "\n")
-        granted = subprocess.run(
-            [sys.executable, "-m", "findsvc", "db", "grant", user, "--database",
-             users_db.database, "--password-file", str(password_file)],
-            capture_output=True, text=True, check=True, timeout=30,
-        )  # fmt: skip
-        with admin_connection(users_db) as conn, conn.cursor() as cursor:
-            for statement in granted.stdout.split(";\n"):
-                sql = "\n".join(x for x in statement.splitlines() if not x.startswith("--"))
-                if sql.strip():
-                    cursor.execute(sql)
+        grant_read_only_account(users_db, user, password_file)
         yield replace(users_db, user=user, password=None), password_file
         with admin_connection(users_db) as conn, conn.cursor() as cursor:
             cursor.execute("DROP USER IF EXISTS %s@'%%'", (user,))

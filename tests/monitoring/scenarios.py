@@ -245,6 +245,25 @@ def component_scenarios() -> list[Scenario]:
             ],
         ),
         Scenario(
+            "a replica out of service on every pod for 5 minutes, beside one out on a single pod",
+            [
+                series("findsvc_db_replica_healthy", values, **pod(index), replica=replica)
+                for index in (0, 1)
+                for replica, values in (
+                    ("replica-a:3306", gauge((10, 1), (20, 0))),
+                    ("replica-b:3306", gauge((10, 1), (20, 0 if index == 0 else 1))),
+                )
+            ],
+            [
+                Expect(14, "FindsvcReplicaOutOfService"),
+                Expect(
+                    16,
+                    "FindsvcReplicaOutOfService",
+                    [{"namespace": NAMESPACE, "replica": "replica-a:3306"}],
+                ),
+            ],
+        ),
+        Scenario(
             "a scrape failing for 5 minutes, beside one that failed for 2",
             _gauges("up", gauge((10, 1), (20, 0)), gauge((10, 1), (2, 0), (18, 1))),
             [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -60,6 +63,20 @@ def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None)
         cursor.execute(
             "INSERT INTO ums_users (name, phone, since) VALUES (%s, %s, %s)", (name, phone, since)
         )
+
+
+def grant_read_only_account(url: DatabaseUrl, user: str, password_file: Path) -> None:
+    """Runs the SQL `findsvc db grant` prints for `user`, as an operator would."""
+    granted = subprocess.run(
+        [sys.executable, "-m", "findsvc", "db", "grant", user, "--database", url.database,
+         "--password-file", str(password_file)],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        for statement in granted.stdout.split(";\n"):
+            sql = "\n".join(x for x in statement.splitlines() if not x.startswith("--"))
+            if sql.strip():
+                cursor.execute(sql)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, PhoneNumber, User, UserNotFound
 from findsvc.domain.ports import Lookup, RepositoryUnavailable
+from findsvc.domain.read_after import ReadAfter
 from tests.support.calls import KRISHNA_PHONE, KRISHNA_SINCE
 
 
@@ -125,3 +126,23 @@ class BudgetRecordingStore(FakeStore):
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         self.batch_budgets.append(deadline.current())
         return super().get_many(names)
+
+
+class FakeReplica(FakeStore):
+    """A replica that has the given users, has applied `applied` positions and no others."""
+
+    def __init__(self, name: str, *names: str) -> None:
+        super().__init__(*names)
+        self.name = name
+        self.healthy = True
+        self.applied: set[str] = set()
+        self.waits: list[float] = []
+
+    def has_applied(self, position: ReadAfter, wait_s: float) -> bool:
+        self.waits.append(wait_s)
+        if self.down:
+            raise RepositoryUnavailable("down")
+        return position.position in self.applied
+
+    def failed(self) -> None:
+        self.healthy = False

@@ -46,3 +46,13 @@ class TestReadOnlyAccountSql:
     ) -> None:
         with pytest.raises(BadGrant, match="backslash"):
             read_only_account_sql("findsvc", host, "glarimy", password)
+
+
+class TestReplicas:
+    def test_says_replicas_need_the_same_account_and_no_more_grants(self) -> None:
+        sql = read_only_account_sql("findsvc", "%", "glarimy", None)
+        assert "read replicas need the same account" in sql
+        assert "need no grant" in sql
+        assert [line for line in sql.splitlines() if line.startswith("GRANT")] == [
+            "GRANT SELECT ON `glarimy`.`ums_users` TO 'findsvc'@'%';"
+        ]

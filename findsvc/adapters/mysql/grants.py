@@ -32,7 +32,12 @@ def read_only_account_sql(user: str, host: str, database: str, password: str | N
     account = f"{_literal(user, 'the user name')}@{_literal(host, 'the host')}"
     secret = _literal(password, "the password") if password is not None else PASSWORD_PLACEHOLDER
     table = f"{_identifier(database, 'the database')}.{_identifier(TABLE, 'the table')}"
-    lines = [f"-- findsvc reads {TABLE} and needs SELECT on it, nothing else."]
+    lines = [
+        f"-- findsvc reads {TABLE} and needs SELECT on it, nothing else.",
+        "-- Run this on the primary: it replicates, and read replicas need the same account.",
+        "-- Replica lag is measured from GTID positions (MariaDB @@gtid_binlog_pos and",
+        "-- MASTER_GTID_WAIT, MySQL @@gtid_executed and GTID_SUBSET), which need no grant.",
+    ]
     if password is None:
         lines += [
             f"-- Replace {PASSWORD_PLACEHOLDER} with a quoted password from your secret store;",

@@ -55,7 +55,9 @@ class MySqlUserRepository:
         pool_observer: PoolObserver | None = None,
         tls: ssl.SSLContext | None = None,
         max_idle_s: float = math.inf,
+        role: str = "database",
     ) -> None:
+        self._role = role  # in log lines: "database", or which replica
         # `ssl_disabled`: PyMySQL would otherwise try TLS unverified when the server offers it.
         tls_args = {"ssl": tls} if tls is not None else {"ssl_disabled": True}
         self._connect_args: dict[str, Any] = {
@@ -124,6 +126,12 @@ class MySqlUserRepository:
         """Raises RepositoryUnavailable unless the table can be read."""
         self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
 
+    def select_value(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        """The first column of the first row (None for no row), within the call's budget:
+        for the replication queries of `adapters.mysql.replicas`."""
+        row = self._fetch_one(sql, args)
+        return row[0] if row else None
+
     def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         rows = self._fetch_all(sql, args)
         return rows[0] if rows else None
@@ -183,7 +191,7 @@ class MySqlUserRepository:
         # against a down database must not flood the log.
         if description != self._last_failure:
             self._last_failure = description
-            log.warning("database unavailable: %s", description)
+            log.warning("%s unavailable: %s", self._role, description)
 
     def create_schema(self) -> None:
         """Creates the database and the table as the AddService would, for dev and tests."""

@@ -1,0 +1,151 @@
+"""`make bench`, read replicas: findsvc on a primary alone against the same with one replica.
+
+Both serve the same seeded users from the same primary; the lookups ask for 1 % names nobody
+has, which a replica cannot answer alone. Reported per concurrency, the median of the rounds:
+calls/s, p99, and the primary's SELECTs per 1,000 lookups (its Com_select over the run, health
+checks included; the target is at most 50 with a replica).
+
+Knobs: BENCH_SECONDS (2), BENCH_WARMUP_S (1), BENCH_ROUNDS (3), BENCH_USERS (100000),
+BENCH_REPLICA_CONCURRENCY (8,32), BENCH_LOAD_PROCESSES (1). Writes bench/replicas.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from bench.host import header, median_round
+from bench.load import Sample, run_load
+from bench.scenarios import FINDSVC, Scenario
+from bench.servers import seed, start_server, stop_servers
+from devkit.mariadb import PrivateMariaDB, start_replica
+
+RESULTS = Path(__file__).resolve().parent / "replicas.json"
+MISS_RATE = 0.01
+TARGET_PRIMARY_SELECTS_PER_1000 = 50
+
+
+def _value(server: PrivateMariaDB, sql: str) -> Any:
+    connection = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    with connection as conn, conn.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        return row[-1] if row else None
+
+
+def com_select(server: PrivateMariaDB) -> int:
+    return int(_value(server, "SHOW GLOBAL STATUS LIKE 'Com_select'"))
+
+
+def wait_applied(replica: PrivateMariaDB, primary: PrivateMariaDB) -> None:
+    position = _value(primary, "SELECT @@gtid_binlog_pos")
+    escaped = str(position).replace("'", "")
+    if _value(replica, f"SELECT MASTER_GTID_WAIT('{escaped}', 300)") != 0:
+        raise SystemExit("bench: the replica did not catch up")
+
+
+def lookups(names: list[str]) -> list[str]:
+    """The seeded names with 1 in 100 replaced by a name nobody has."""
+    every = round(1 / MISS_RATE)
+    # The first name stays: the load generator connects with it.
+    return [
+        f"NoSuchUser{i:06d}" if i % every == every - 1 else name for i, name in enumerate(names)
+    ]
+
+
+def main() -> int:
+    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
+    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    users = int(os.environ.get("BENCH_USERS", "100000"))
+    levels = [int(c) for c in os.environ.get("BENCH_REPLICA_CONCURRENCY", "8,32").split(",")]
+    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
+    load_before = os.getloadavg()
+    print(f"bench.replicas: a primary and a replica with {users:,} users", file=sys.stderr)
+    primary, replica = PrivateMariaDB(server_id=1), PrivateMariaDB(server_id=2)
+    try:
+        primary.start()
+        replica.start()
+        start_replica(replica, primary)
+        names = lookups(seed(primary, users))
+        wait_applied(replica, primary)
+        base = {"FINDSVC_DB_URL": primary.url, "FINDSVC_HEALTH_INTERVAL_S": "2"}
+        chosen = [
+            Scenario("primary", "findsvc on the primary alone", FINDSVC, base),
+            Scenario(
+                "replica",
+                "findsvc with one replica",
+                FINDSVC,
+                {**base, "FINDSVC_DB_REPLICA_URLS": replica.url},
+            ),
+        ]
+        results = measure(chosen, primary, names, levels, rounds, seconds, warmup_s, load_processes)
+    finally:
+        replica.destroy()
+        primary.destroy()
+    settings = {
+        "seconds_per_point": seconds,
+        "rounds": rounds,
+        "users": users,
+        "miss_rate": MISS_RATE,
+    }
+    report = {**header(load_before, settings), "results": results}
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(results))
+    return 0
+
+
+def measure(
+    chosen: list[Scenario],
+    primary: PrivateMariaDB,
+    names: list[str],
+    levels: list[int],
+    rounds: int,
+    seconds: float,
+    warmup_s: float,
+    load_processes: int,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    servers = [start_server(scenario) for scenario in chosen]
+    try:
+        for concurrency in levels:
+            samples: dict[str, list[tuple[Sample, float]]] = {}
+            for _ in range(rounds):
+                for scenario, (_process, target) in zip(chosen, servers, strict=True):
+                    before = com_select(primary)
+                    sample = run_load(target, names, concurrency, seconds, warmup_s, load_processes)
+                    per_1000 = (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
+                    samples.setdefault(scenario.key, []).append((sample, per_1000))
+            for key, runs in samples.items():
+                sample, per_1000 = median_round(runs, by=lambda run: run[0].calls_per_s)
+                results.setdefault(key, {})[str(concurrency)] = {
+                    **sample.point(),
+                    "primary_selects_per_1000": round(per_1000, 1),
+                }
+    finally:
+        stop_servers([process for process, _ in servers])
+    return results
+
+
+def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    lines = [
+        "| setup | concurrency | calls/s | p99 ms | primary SELECTs per 1,000 lookups |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, by_level in results.items():
+        for level, point in by_level.items():
+            lines.append(
+                f"| {key} | {level} | {point['calls_per_s']:,.0f} | {point['p99_ms']:.2f} |"
+                f" {point['primary_selects_per_1000']:.1f} |"
+            )
+    lines.append(f"Target with a replica: at most {TARGET_PRIMARY_SELECTS_PER_1000} at 1 % misses.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
