@@ -64,7 +64,7 @@ class ReplicaReads:
         self._turns = itertools.count()  # next() is atomic under the GIL
 
     def get(self, name: Name) -> User:
-        with deadline.deadline_in(self._cap_s):
+        with deadline.current_or(self._cap_s):
             for replica in self._answering_replicas():
                 try:
                     user = replica.get(name)
@@ -79,7 +79,7 @@ class ReplicaReads:
             return self._primary.get(name)
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
-        with deadline.deadline_in(self._cap_s):
+        with deadline.current_or(self._cap_s):
             for replica in self._answering_replicas(len(names)):
                 try:
                     lookups = replica.get_many(names)
