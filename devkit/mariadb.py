@@ -30,14 +30,26 @@ def free_port() -> int:
         return port
 
 
+# binlog_row_image=FULL is the default.
+BINLOG_OPTIONS = (
+    "--log-bin=binlog",
+    "--binlog-format=ROW",
+    "--binlog-row-metadata=FULL",
+    "--server-id=1",
+)
+
+
 class PrivateMariaDB:
     """Root with no password, on 127.0.0.1 only; stop() and start() keep the data.
 
     `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key.
+    `binlog`: a row-based binlog with full row images and metadata, as findsvc's binlog cache
+    follows it.
     """
 
-    def __init__(self, options: Sequence[str] = ()) -> None:
+    def __init__(self, options: Sequence[str] = (), *, binlog: bool = False) -> None:
         self._options = tuple(options)
+        self._binlog = binlog
         self.dir = Path(tempfile.mkdtemp(prefix="findsvc-mariadb-"))
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -84,7 +96,7 @@ class PrivateMariaDB:
                 "--bind-address=127.0.0.1",
                 "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M",
-                "--skip-log-bin",
+                *(BINLOG_OPTIONS if self._binlog else ("--skip-log-bin",)),
                 "--max-connections=500",
                 *self._options,
                 *user,
