@@ -46,3 +46,22 @@ class TestReadOnlyAccountSql:
     ) -> None:
         with pytest.raises(BadGrant, match="backslash"):
             read_only_account_sql("findsvc", host, "glarimy", password)
+
+
+class TestBinlogGrants:
+    def test_without_binlog_the_account_stays_read_only(self) -> None:
+        sql = read_only_account_sql("findsvc", "%", "glarimy", "s3cret")
+        assert "REPLICATION" not in sql
+
+    @pytest.mark.parametrize(
+        ("server", "privileges"),
+        [
+            ("mariadb", "REPLICATION SLAVE, BINLOG MONITOR"),
+            ("mysql", "REPLICATION SLAVE, REPLICATION CLIENT"),
+        ],
+    )
+    def test_the_follower_may_read_the_binlog_and_its_position(
+        self, server: str, privileges: str
+    ) -> None:
+        sql = read_only_account_sql("findsvc", "%", "glarimy", "s3cret", binlog=server)
+        assert f"GRANT {privileges} ON *.* TO 'findsvc'@'%';" in sql.splitlines()
