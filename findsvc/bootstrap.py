@@ -11,12 +11,12 @@ from findsvc.adapters.mysql.pool import PoolObserver
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.mysql.target import MySqlTarget, tls_context
 from findsvc.adapters.sqlite import SqliteUserRepository
+from findsvc.cache_setup import CacheMetrics, build_cache
 from findsvc.config import ConfigError, Settings
 from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
 from findsvc.entrypoints.chain import call_chain
 from findsvc.entrypoints.grpc_server import FindServer
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
-from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
 
 if TYPE_CHECKING:
@@ -64,9 +64,9 @@ def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
 def build_serving_repository(
     settings: Settings,
     pool_observer: PoolObserver | None = None,
-    cache_observer: CacheObserver | None = None,
+    cache_observer: CacheMetrics | None = None,
 ) -> CheckedRepository:
-    """The repository `serve` uses: the store, coalesced under load, cached when configured.
+    """The repository `serve` uses: the store, coalesced under load, cached as configured.
 
     Coalescing starts when every pooled connection is busy: lookups arriving then queue and
     share the next query. So FINDSVC_DB_POOL_SIZE is also the number of queries in flight.
@@ -80,17 +80,10 @@ def build_serving_repository(
             max_in_flight=settings.db_pool_size,
             cap_s=settings.db_timeout_s,
         )
-    if settings.cache_ttl_s > 0:
-        users = CachingRepository(
-            users,
-            settings.cache_ttl_s,
-            settings.cache_size,
-            settings.cache_negative_ttl_s,
-            observer=cache_observer,
-            cap_s=settings.db_timeout_s,
-            lookup_threads=settings.workers,  # one per caller that can be waiting at once
-        )
-    return users
+    # Outermost: a hit costs no lock of the layers below. Mode and follower: cache_setup.py.
+    return build_cache(
+        settings, users, db_tls_context(settings.db_tls, settings.db_tls_ca), cache_observer
+    )
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,8 @@ class CachingRepository:
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
+        if self._follow is not None:
+            self._follow.close()
         self._inner.close()
 
     # TableChanges: told by the follower, on its own thread.

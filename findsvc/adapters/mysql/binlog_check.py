@@ -8,11 +8,24 @@ from typing import Any
 import pymysql
 
 from findsvc.adapters.mysql.binlog_position import read_position
-from findsvc.adapters.mysql.errors import error_code
+from findsvc.adapters.mysql.errors import describe, error_code
 
 UNKNOWN_VARIABLE = 1193
 SPECIFIC_ACCESS_DENIED = (1227, 1045)  # also 1045 on some managed services
 FIX = "see docs/cache.md"
+
+
+class ServerNotAsked(Exception):
+    """The server could not be reached to ask: no answer either way."""
+
+
+def binlog_missing_at(connect_args: dict[str, Any], password: bytes) -> str | None:
+    """`binlog_missing` on a connection of its own; raises ServerNotAsked."""
+    try:
+        with pymysql.connect(**connect_args, password=password) as conn:
+            return binlog_missing(conn)
+    except (pymysql.err.MySQLError, OSError) as error:
+        raise ServerNotAsked(describe(error)) from None
 
 
 def binlog_missing(conn: pymysql.connections.Connection[Any]) -> str | None:

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import secrets
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,9 +31,13 @@ from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, Write
 
 from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read_position
 from findsvc.adapters.mysql.errors import describe
+from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.domain.ports import TableChanges
 
 log = logging.getLogger(__name__)
+# Its warnings span lines, and the reconnects they announce are refused here (_opener): the
+# follower logs the cut itself, once.
+logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
 
 TABLE = "ums_users"
 ROW_EVENTS = (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent)
@@ -41,6 +46,25 @@ ROW_EVENTS = (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent)
 EVENTS = [*ROW_EVENTS, XidEvent, QueryEvent, RotateEvent, HeartbeatLogEvent]
 MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
+
+
+def follower_connect_args(
+    target: MySqlTarget, tls: ssl.SSLContext | None, connect_timeout_s: float, max_lag_s: float
+) -> dict[str, Any]:
+    """For the follower's connections and the start-up check; the password is added at each
+    connect. A dump silent for twice the max lag (four heartbeats) is taken as dead."""
+    return {
+        "host": target.host,
+        "port": target.port,
+        "user": target.user,
+        "database": target.database,
+        "charset": "utf8mb4",
+        "connect_timeout": connect_timeout_s,
+        "read_timeout": 2 * max_lag_s,
+        "write_timeout": 2 * max_lag_s,
+        "autocommit": True,
+        **({"ssl": tls} if tls is not None else {"ssl_disabled": True}),
+    }
 
 
 class FollowerObserver(Protocol):
@@ -62,13 +86,12 @@ class BinlogFollower:
         self,
         connect_args: dict[str, Any],
         password: Callable[[], bytes],
-        changes: TableChanges,
         max_lag_s: float,
         observer: FollowerObserver | None = None,
     ) -> None:
-        self._args = connect_args  # host, port, user, database, TLS, timeouts
-        self._password = password
-        self._changes = changes
+        self.connect_args = connect_args  # host, port, user, database, TLS, timeouts
+        self.password = password
+        self._changes: TableChanges | None = None
         self._max_lag_s = max_lag_s
         self._probe_every_s = max_lag_s / 4
         self._heartbeat_s = max_lag_s / 2
@@ -82,7 +105,9 @@ class BinlogFollower:
         ]
         self._last_failure: str | None = None
 
-    def start(self) -> None:
+    def start(self, changes: TableChanges) -> None:
+        """Follows, telling `changes` (the cache that asks this follower how current it is)."""
+        self._changes = changes
         self._tell_state("connecting")
         for thread in self._threads:
             thread.start()
@@ -90,6 +115,9 @@ class BinlogFollower:
     def close(self) -> None:
         self._stop.set()
         self._cut()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=2)
 
     # Freshness
     def is_current(self) -> bool:
@@ -98,9 +126,13 @@ class BinlogFollower:
     def caught_up_since(self, moment: float, timeout_s: float) -> bool:
         return self._catch_up.wait_covered(moment, timeout_s)
 
+    def _told(self) -> TableChanges:
+        assert self._changes is not None, "started before it follows"
+        return self._changes
+
     def _connect(self, **settings: Any) -> pymysql.connections.Connection[Any]:
         # The password is asked for at each connect: a rotated Secret needs no restart.
-        return pymysql.connect(**{**settings, "password": self._password()})
+        return pymysql.connect(**{**settings, "password": self.password()})
 
     def _follow(self) -> None:
         backoff_s = MIN_BACKOFF_S
@@ -113,27 +145,27 @@ class BinlogFollower:
             else:
                 backoff_s = MIN_BACKOFF_S
             self._catch_up.lost()  # first: no lookup is answered from the cache from now on
-            self._changes.forget_all()
+            self._told().forget_all()
+            self._tell_state("reconnecting")
             if self._stop.wait(backoff_s):
                 return
-            self._tell_state("reconnecting")
             backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
 
     def _follow_once(self) -> None:
-        with self._connect(**self._args) as conn:
+        with self._connect(**self.connect_args) as conn:
             moment = self._catch_up.clock()
             position = read_position(conn)
         if position is None:
             raise FeedCut("the server writes no binlog")
         reader = BinLogStreamReader(
-            {k: v for k, v in self._args.items() if k != "database"},
+            {k: v for k, v in self.connect_args.items() if k != "database"},
             # Unique among the server's replicas, or the server drops the older dump.
             server_id=(1 << 20) + secrets.randbelow((1 << 32) - (1 << 21)),
             blocking=True,
             resume_stream=True,
             log_file=position.file,
             log_pos=position.offset,
-            only_schemas=[self._args["database"]],
+            only_schemas=[self.connect_args["database"]],
             only_tables=[TABLE],
             only_events=EVENTS,
             slave_heartbeat=self._heartbeat_s,
@@ -160,7 +192,7 @@ class BinlogFollower:
             if isinstance(event, ROW_EVENTS):
                 self._apply_rows(event)
             elif isinstance(event, QueryEvent) and _may_change_rows(event):
-                self._changes.forget_all()  # TRUNCATE, DROP, RENAME...: no row events
+                self._told().forget_all()  # TRUNCATE, DROP, RENAME...: no row events
             self._catch_up.applied(BinlogPosition.of(reader.log_file, reader.log_pos))
 
     def _apply_rows(self, event: Any) -> None:
@@ -171,11 +203,11 @@ class BinlogFollower:
                 if values is None:
                     continue
                 if "name" not in values:  # no column names: binlog_row_metadata is not FULL
-                    self._changes.forget_all()
+                    self._told().forget_all()
                     return
                 if values["name"] is not None:
                     names.append(str(values["name"]))
-        self._changes.names_changed(names)
+        self._told().names_changed(names)
         if self._observer is not None:
             self._observer.binlog_events_applied(1)
 
@@ -207,8 +239,10 @@ class BinlogFollower:
         conn: pymysql.connections.Connection[Any] | None = None
         while not self._stop.is_set():
             moment = self._catch_up.wait_probe_due(self._probe_every_s, self._stop)
+            if self._stop.is_set():
+                break
             try:
-                conn = conn or self._connect(**self._args)
+                conn = conn or self._connect(**self.connect_args)
                 position = read_position(conn)
             except Exception as error:  # noqa: BLE001 - the lag grows until it is back
                 self._log_failure(_describe(error))

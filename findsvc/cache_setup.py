@@ -1,0 +1,111 @@
+"""FINDSVC_CACHE_MODE made real, for the composition root: which cache `serve` runs, chosen
+once at start, said in the log and in a metric (docs/cache.md)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import ssl
+from collections.abc import Callable
+from typing import Protocol
+
+from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
+from findsvc.adapters.mysql.binlog_follower import (
+    BinlogFollower,
+    FollowerObserver,
+    follower_connect_args,
+)
+from findsvc.adapters.mysql.target import MySqlTarget
+from findsvc.config import ConfigError, Settings
+from findsvc.domain.ports import CheckedRepository
+from findsvc.policies.caching import CacheObserver, CachingRepository
+
+log = logging.getLogger(__name__)
+
+
+class CacheMetrics(CacheObserver, FollowerObserver, Protocol):
+    def cache_mode_chosen(self, mode: str) -> None: ...
+
+
+def build_cache(
+    settings: Settings,
+    users: CheckedRepository,
+    tls: ssl.SSLContext | None,
+    observer: CacheMetrics | None = None,
+) -> CheckedRepository:
+    """`users`, cached as FINDSVC_CACHE_MODE says. Raises ConfigError, with one line saying
+    what is missing, when the mode asked for cannot work here."""
+    url = settings.db_url
+    follower: BinlogFollower | None = None
+    if url is not None and url.scheme == "mysql":
+        args = follower_connect_args(
+            MySqlTarget(url.host, url.port, url.user, url.database),
+            tls,
+            settings.db_connect_timeout_s,
+            settings.cache_max_lag_s,
+        )
+        follower = BinlogFollower(
+            args, _password(settings), settings.cache_max_lag_s, observer=observer
+        )
+    mode, why = _choose(settings, follower)
+    log.info("cache: %s (%s)", mode, why)
+    if observer is not None:
+        observer.cache_mode_chosen(mode)
+    if mode == "off":
+        return users
+    followed = mode == "binlog"
+    cache = CachingRepository(
+        users,
+        math.inf if followed else settings.cache_ttl_s,
+        settings.cache_size,
+        math.inf if followed else settings.cache_negative_ttl_s,
+        observer=observer,
+        cap_s=settings.db_timeout_s,
+        lookup_threads=settings.workers,  # one per caller that can be waiting at once
+        follow=follower if followed else None,
+    )
+    if followed:
+        assert follower is not None
+        follower.start(cache)
+    return cache
+
+
+def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, str]:
+    """(off, ttl or binlog; why)."""
+    asked = settings.cache_mode
+    ttl_or_off = ("ttl", "FINDSVC_CACHE_TTL_S > 0") if settings.cache_ttl_s > 0 else ("off", "")
+    if asked == "off":
+        return "off", "FINDSVC_CACHE_MODE=off"
+    if asked == "ttl":
+        if settings.cache_ttl_s <= 0:
+            raise ConfigError("FINDSVC_CACHE_MODE=ttl needs FINDSVC_CACHE_TTL_S > 0")
+        return "ttl", "FINDSVC_CACHE_MODE=ttl"
+    if follower is None:
+        if asked == "binlog":
+            raise ConfigError(
+                "FINDSVC_CACHE_MODE=binlog needs MySQL or MariaDB (FINDSVC_DB_URL=mysql://...):"
+                " SQLite has no binlog"
+            )
+        return ttl_or_off[0], f"auto: SQLite has no binlog{_and(ttl_or_off[1])}"
+    try:
+        missing = binlog_missing_at(follower.connect_args, follower.password())
+    except ServerNotAsked as error:
+        if asked == "binlog":
+            return "binlog", f"the database could not be asked ({error}); following when it can"
+        return ttl_or_off[
+            0
+        ], f"auto: the database could not be asked ({error}){_and(ttl_or_off[1])}"
+    if missing is None:
+        return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
+    if asked == "binlog":
+        raise ConfigError(f"FINDSVC_CACHE_MODE=binlog: {missing}")
+    return ttl_or_off[0], f"auto: {missing}{_and(ttl_or_off[1])}"
+
+
+def _and(reason: str) -> str:
+    return f"; {reason}" if reason else ""
+
+
+def _password(settings: Settings) -> Callable[[], bytes]:
+    # MySQL hashes the password's UTF-8 bytes; asked at each connect, as a Secret may rotate.
+    return lambda: (settings.db_password or "").encode("utf-8")
