@@ -125,3 +125,22 @@ class BudgetRecordingStore(FakeStore):
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         self.batch_budgets.append(deadline.current())
         return super().get_many(names)
+
+
+class FakeFreshness:
+    """A binlog follower as the cache sees it: current or not, caught up or not."""
+
+    def __init__(self) -> None:
+        self.current = True
+        self.caught_up = True
+        self.waited_since: list[float] = []
+
+    def is_current(self) -> bool:
+        return self.current
+
+    def caught_up_since(self, moment: float, timeout_s: float) -> bool:
+        self.waited_since.append(moment)
+        return self.caught_up
+
+    def close(self) -> None:
+        pass
