@@ -218,6 +218,7 @@ class BinlogFollower:
 
         def open_connection(**settings: Any) -> pymysql.connections.Connection[Any]:
             if settings.get("db") == "information_schema":
+                settings["database"] = settings.pop("db")  # PyMySQL's name for it now
                 return self._connect(**settings)
             if opened:
                 raise FeedCut("the binlog feed was cut")
