@@ -5,7 +5,7 @@ The binlog cache evicts by it: when a row named N changes, every cached key whos
 fold(N) goes. The fold may be coarser than the collation (then a key is evicted that did not
 have to be: one more query), never finer (then a stale answer would stay). So it throws away
 whatever any of those collations ignores: case, accents and other combining marks,
-compatibility forms, invisible format characters and trailing spaces (PAD SPACE); and it maps
+compatibility forms, invisible format characters and spaces (trailing ones: PAD SPACE); it maps
 the letters one collation expands and another does not (ß is `s` to general_ci and `ss` to the
 Unicode ones) to one spelling.
 """
@@ -48,18 +48,37 @@ _BASE_LETTERS = str.maketrans(
         "ƫ": "t",
         "ƭ": "t",
         "\u028b": "v",  # v with hook
+        "\u214d": "a/s",  # aktieselskab, which uca1400 expands as ℁ (a/s)
         "ƴ": "y",
         "ƶ": "z",
     }
 )
-_IGNORED_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf", "Cc", "Zl", "Zp"})
+# Marks, invisible characters and every space: a space inside a name is dropped as well as a
+# trailing one, which is coarser than any collation, never finer.
+_IGNORED_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf", "Cc", "Zs", "Zl", "Zp"})
+# The middle dot of ŀ, once NFKD splits it off; and iota: general_ci ignores the iota
+# subscript (ᾳ is α) where the Unicode collations weigh it as an iota (ᾳ is αι).
+_IGNORED = frozenset("\u00b7\u03b9")
+_NUMBER_CATEGORIES = frozenset({"No", "Nl"})
 _RUNS_OF_S = re.compile("s+")
 
 
 def fold(name: str) -> str:
     # Case folding can itself make marks (İ folds to i and a combining dot): decompose after.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
-    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) not in _IGNORED_CATEGORIES)
-    folded = kept.translate(_BASE_LETTERS)
+    folded = "".join(_fold_char(ch) for ch in decomposed).translate(_BASE_LETTERS)
     # general_ci weighs ß as one s, the Unicode collations as two: any run of s is one s.
-    return _RUNS_OF_S.sub("s", folded).rstrip(" ")
+    return _RUNS_OF_S.sub("s", folded)
+
+
+def _fold_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in _IGNORED_CATEGORIES or ch in _IGNORED:
+        return ""
+    if category in _NUMBER_CATEGORIES:
+        # Circled, negative circled, Roman late forms...: the Unicode collations weigh them
+        # as their number, which NFKD does not always say.
+        number = unicodedata.numeric(ch, None)
+        if number is not None and number == int(number):
+            return str(int(number))
+    return ch
