@@ -76,7 +76,7 @@ def main() -> int:
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
 
     load_before = os.getloadavg()
-    with seeded_database(users, "bench") as (database, names):
+    with seeded_database(users, "bench", binlog=True) as (database, names):
         chosen = scenarios(database.url, database.port)
         if wanted:
             chosen = [s for s in chosen if s.key in wanted.split(",")]
