@@ -57,7 +57,7 @@ _BASE_LETTERS = str.maketrans(
 # trailing one, which is coarser than any collation, never finer.
 _IGNORED_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf", "Cc", "Zs", "Zl", "Zp"})
 # The middle dot of ŀ, once NFKD splits it off; and iota: general_ci ignores the iota
-# subscript (ᾳ is α) where the Unicode collations weigh it as an iota (ᾳ is αι).
+# subscript (U+1FB3 is alpha) where the Unicode collations weigh it as an iota (alpha iota).
 _IGNORED = frozenset("\u00b7\u03b9")
 _NUMBER_CATEGORIES = frozenset({"No", "Nl"})
 _RUNS_OF_S = re.compile("s+")
