@@ -48,3 +48,12 @@ def scrape(port: int) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def log_messages(server: ServerProcess) -> list[str]:
+    return [str(entry.get("message", "")) for entry in log_entries(server)]
+
+
+def follower_state(server: ServerProcess, state: str) -> float:
+    """Processes whose binlog follower is in `state`."""
+    return value(scrape(metrics_port(server)), "findsvc_binlog_follower_state", state=state)
