@@ -10,15 +10,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
-from findsvc.adapters.mysql.binlog_follower import (
-    BinlogFollower,
-    FollowerObserver,
-    follower_connect_args,
-)
-from findsvc.adapters.mysql.target import MySqlTarget
+from findsvc.adapters.mysql.binlog_follower import BinlogFollower, FollowerObserver
+from findsvc.adapters.mysql.target import MySqlTarget, binlog_connect_args
 from findsvc.config import ConfigError, Settings
 from findsvc.domain.ports import CheckedRepository
-from findsvc.policies.caching import CacheObserver, CachingRepository
+from findsvc.policies.cache_stats import CacheObserver
+from findsvc.policies.caching import CachingRepository
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +35,7 @@ def build_cache(
     url = settings.db_url
     follower: BinlogFollower | None = None
     if url is not None and url.scheme == "mysql":
-        args = follower_connect_args(
+        args = binlog_connect_args(
             MySqlTarget(url.host, url.port, url.user, url.database),
             tls,
             settings.db_connect_timeout_s,

@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
@@ -38,33 +37,9 @@ from findsvc.domain.ports import (
     RepositoryUnavailable,
 )
 from findsvc.policies.cache_entries import Cached, Entries
+from findsvc.policies.cache_stats import CacheObserver, CacheStats
 from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome, answer, own
-
-
-class CacheObserver(Protocol):
-    """Told of each lookup's outcome, e.g. by metrics, without the cache knowing who listens."""
-
-    def cache_used(self, result: str, count: int) -> None: ...
-
-    def cache_evicted(self, count: int) -> None: ...
-
-
-@dataclass
-class CacheStats:
-    hits: int = 0  # answered from the cache
-    misses: int = 0  # went to the store
-    shared: int = 0  # waited for another call's query to the store for the same name
-    evicted: int = 0  # entries dropped because a row with an equal name changed
-    observer: CacheObserver | None = None
-
-    def count(self, result: str, count: int = 1) -> None:
-        setattr(self, result, getattr(self, result) + count)
-        if self.observer is not None and count:
-            if result == "evicted":
-                self.observer.cache_evicted(count)
-            else:
-                self.observer.cache_used(result, count)
 
 
 @dataclass(eq=False)

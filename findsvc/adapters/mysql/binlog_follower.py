@@ -6,11 +6,11 @@ cache shared too.) It reads from FINDSVC_DB_URL, the primary: a replica's binlog
 replica's own lag to ours, and a position read on one server says nothing about another's.
 
 Two threads: the follower reads the dump (mysql-replication) and applies each row event; the
-prober reads the server's position, at least every quarter of the max lag and whenever a
-caller waits for a newer one, which tells both the lag and when a cached NOT_FOUND may be
-served (binlog_position.py). A cut feed, an error, silence past the heartbeats or a lag past
-the max end the session: the cache is told to forget everything, answers nothing until the
-follower is back, and the follower reconnects with backoff from the server's current position.
+prober (binlog_prober.py) reads the server's position, which tells both the lag and when a
+cached NOT_FOUND may be served (binlog_position.py). A cut feed, an error, silence past the
+heartbeats or a lag past the max end the session: the cache is told to forget everything,
+answers nothing until the follower is back, and the follower reconnects with backoff from the
+server's current position.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import contextlib
 import logging
 import secrets
 import socket
-import ssl
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -30,8 +29,8 @@ from pymysqlreplication.event import HeartbeatLogEvent, QueryEvent, RotateEvent,
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
 from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read_position
+from findsvc.adapters.mysql.binlog_prober import Prober
 from findsvc.adapters.mysql.errors import describe
-from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.domain.ports import TableChanges
 
 log = logging.getLogger(__name__)
@@ -46,25 +45,6 @@ ROW_EVENTS = (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent)
 EVENTS = [*ROW_EVENTS, XidEvent, QueryEvent, RotateEvent, HeartbeatLogEvent]
 MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
-
-
-def follower_connect_args(
-    target: MySqlTarget, tls: ssl.SSLContext | None, connect_timeout_s: float, max_lag_s: float
-) -> dict[str, Any]:
-    """For the follower's connections and the start-up check; the password is added at each
-    connect. A dump silent for twice the max lag (four heartbeats) is taken as dead."""
-    return {
-        "host": target.host,
-        "port": target.port,
-        "user": target.user,
-        "database": target.database,
-        "charset": "utf8mb4",
-        "connect_timeout": connect_timeout_s,
-        "read_timeout": 2 * max_lag_s,
-        "write_timeout": 2 * max_lag_s,
-        "autocommit": True,
-        **({"ssl": tls} if tls is not None else {"ssl_disabled": True}),
-    }
 
 
 class FollowerObserver(Protocol):
@@ -93,15 +73,23 @@ class BinlogFollower:
         self.password = password
         self._changes: TableChanges | None = None
         self._max_lag_s = max_lag_s
-        self._probe_every_s = max_lag_s / 4
         self._heartbeat_s = max_lag_s / 2
         self._observer = observer
         self._catch_up = CatchUp()
         self._stop = threading.Event()
         self._stream: pymysql.connections.Connection[Any] | None = None
+        prober = Prober(
+            lambda: self._connect(**connect_args),
+            self._catch_up,
+            max_lag_s,
+            behind=self._behind,
+            observer=observer,
+        )
         self._threads = [
             threading.Thread(target=self._follow, name="binlog-follower", daemon=True),
-            threading.Thread(target=self._probe, name="binlog-prober", daemon=True),
+            threading.Thread(
+                target=prober.run, args=(self._stop,), name="binlog-prober", daemon=True
+            ),
         ]
         self._last_failure: str | None = None
 
@@ -124,7 +112,8 @@ class BinlogFollower:
         return self._catch_up.following() and self._catch_up.lag_s() <= self._max_lag_s
 
     def caught_up_since(self, moment: float, timeout_s: float) -> bool:
-        return self._catch_up.wait_covered(moment, timeout_s)
+        # Past the max lag the cache would not answer anyway: the call asks the database.
+        return self._catch_up.wait_covered(moment, min(timeout_s, self._max_lag_s))
 
     def _told(self) -> TableChanges:
         assert self._changes is not None, "started before it follows"
@@ -236,37 +225,9 @@ class BinlogFollower:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def _probe(self) -> None:
-        conn: pymysql.connections.Connection[Any] | None = None
-        while not self._stop.is_set():
-            moment = self._catch_up.wait_probe_due(self._probe_every_s, self._stop)
-            if self._stop.is_set():
-                break
-            try:
-                conn = conn or self._connect(**self.connect_args)
-                position = read_position(conn)
-            except Exception as error:  # noqa: BLE001 - the lag grows until it is back
-                self._log_failure(_describe(error))
-                if conn is not None:
-                    conn.close()
-                conn = None
-                self._stop.wait(self._probe_every_s)
-                position = None
-            if position is not None:
-                self._catch_up.probed(moment, position)
-            self._check_lag()
-        if conn is not None:
-            conn.close()
-
-    def _check_lag(self) -> None:
-        if not self._catch_up.following():
-            return
-        lag_s = self._catch_up.lag_s()
-        if self._observer is not None:
-            self._observer.follower_lag(lag_s)
-        if lag_s > self._max_lag_s:
-            self._log_failure(f"behind by more than FINDSVC_CACHE_MAX_LAG_S ({self._max_lag_s} s)")
-            self._cut()
+    def _behind(self, description: str) -> None:
+        self._log_failure(description)
+        self._cut()
 
     def _tell_state(self, state: str) -> None:
         if self._observer is not None:
