@@ -152,3 +152,11 @@ class TestAsShipped:
 def _dump_threads(cursor: Any) -> list[int]:
     cursor.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'")
     return [int(row[0]) for row in cursor.fetchall()]
+
+    def test_a_truncated_table_writes_no_row_events_yet_empties_the_cache(
+        self, server: ServerProcess, sql: Any
+    ) -> None:
+        _add(sql, "Truncated001", 9000000001)
+        assert _phone(server, "Truncated001") == 9000000001
+        sql.execute("TRUNCATE TABLE ums_users")
+        wait_for(lambda: _phone(server, "Truncated001") is None, timeout_s=10)

@@ -31,10 +31,11 @@ def binlog_missing_at(connect_args: dict[str, Any], password: bytes) -> str | No
 def binlog_missing(conn: pymysql.connections.Connection[Any]) -> str | None:
     """None when the follower can work on this server with this account."""
     with conn.cursor() as cursor:
-        cursor.execute("SELECT @@log_bin, @@binlog_format, @@binlog_row_image")
+        # The global values: those the AddService's sessions start with.
+        cursor.execute("SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image")
         log_bin, binlog_format, row_image = cursor.fetchone() or (0, "", "")
         try:
-            cursor.execute("SELECT @@binlog_row_metadata")
+            cursor.execute("SELECT @@GLOBAL.binlog_row_metadata")
             (row_metadata,) = cursor.fetchone() or ("",)
         except pymysql.err.OperationalError as error:
             if error_code(error) != UNKNOWN_VARIABLE:
