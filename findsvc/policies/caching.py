@@ -6,12 +6,12 @@ changes (followed: FINDSVC_CACHE_MODE, docs/cache.md).
 - followed (`follow` given): entries live until a change to a row whose name could equal
   theirs evicts them (`TableChanges`). The cache answers only while `follow` is current. A
   cached NOT_FOUND is served only once every change committed before the call arrived has
-  been told, so a user added a moment ago is found by the very next call.
+  been told, so a user added a moment ago is found by the very next call; so is a NOT_FOUND
+  from a shared query that began before the call arrived.
 - Corrupt rows and outages are never cached. A query's answer is kept only if no change to
   its name was told while it ran: it may predate that change.
 - A bounded LRU: at most `size` entries, the least recently used goes first.
-- Keys are the names exactly as asked (after whitespace stripping). Two spellings the
-  collation calls equal get two entries: never a wrong answer, only a second query.
+- Keys are the names as asked. Two spellings the collation calls equal get two entries.
 - Single flight: concurrent misses for one name wait for one query to the store. That query
   serves them all, so it runs on a small pool of threads of its own, under the store's own
   cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
@@ -53,6 +53,7 @@ class _Read:
 @dataclass(eq=False)
 class _Flight:
     read: _Read
+    begun: float = field(default_factory=time.monotonic)  # before its query is sent
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome = None
     waiters: int = 0  # callers waiting for it, under the cache's lock
@@ -112,7 +113,20 @@ class CachingRepository:
                     del self._flights[key]  # not started, and nobody waits for it any more
                     self._reads.discard(flight.read)
             raise RepositoryTimeout("no answer in time", blames_store=False)
+        joined_late = self._follow is not None and flight.begun < arrival
+        if joined_late and isinstance(flight.outcome, UserNotFound):
+            return self._not_found_since(name, arrival)
         return answer(flight.outcome, name)
+
+    def _not_found_since(self, name: Name, arrival: float) -> User:
+        """A NOT_FOUND read by a query that began before this call arrived: the user may have
+        been added in between. It stands if the changes caught up with the call and the
+        answer is still cached (no change to an equal name dropped it, or kept it out)."""
+        if self._caught_up_since(arrival):
+            with self._lock:
+                if isinstance(self._entries.get(name.value), UserNotFound):
+                    raise UserNotFound(name)
+        return self._inner.get(name)
 
     def _join_flight(self, name: Name) -> _Flight:
         """Under the lock: the lookup running for this name, started if there is none."""

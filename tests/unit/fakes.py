@@ -144,3 +144,16 @@ class FakeFreshness:
 
     def close(self) -> None:
         pass
+
+
+class ReadThenWaitStore(FakeStore):
+    """Reads the row, then waits at the gate: a query whose answer is on its way back while
+    the table changes."""
+
+    def get(self, name: Name) -> User:
+        self.singles.append(name.value)
+        lookup = self._lookup(name)
+        self._enter()
+        if isinstance(lookup, User):
+            return lookup
+        raise lookup

@@ -10,7 +10,8 @@ import pytest
 
 from findsvc.domain.model import Name, UserNotFound
 from findsvc.policies.caching import CachingRepository
-from tests.unit.fakes import FakeFreshness, FakeStore, user
+from tests.support.load import wait_for
+from tests.unit.fakes import FakeFreshness, FakeStore, ReadThenWaitStore, user
 
 
 def followed(store: FakeStore, size: int = 100) -> tuple[CachingRepository, FakeFreshness]:
@@ -108,3 +109,30 @@ class TestNotFound:
         lookups = cache.get_many([Name("GraceHopper"), Name("AdaLovelace")])
         assert [type(lookup).__name__ for lookup in lookups] == ["User", "User"]
         assert store.batches == [["GraceHopper", "AdaLovelace"], ["AdaLovelace"]]
+
+
+class TestAQueryThatBeganBeforeTheCall:
+    def test_its_not_found_is_not_the_answer_to_a_call_after_the_user_was_added(self) -> None:
+        store = ReadThenWaitStore()
+        cache, _ = followed(store)
+        store.gate.clear()
+        first = threading.Thread(target=_not_found, args=(cache, "GraceHopper"))
+        first.start()
+        assert store.entered.acquire(timeout=10)  # its query read no GraceHopper...
+        store.users["gracehopper"] = user("GraceHopper")  # ...then she was added,
+        cache.names_changed(["GraceHopper"])  # and the follower told so
+        found: list[str] = []
+        second = threading.Thread(
+            target=lambda: found.append(cache.get(Name("GraceHopper")).name.value)
+        )
+        second.start()  # a call after the commit, which finds that query in flight
+        wait_for(lambda: cache.stats.shared == 1, timeout_s=10)
+        store.gate.set()
+        first.join(10)
+        second.join(10)
+        assert found == ["GraceHopper"]
+
+
+def _not_found(cache: CachingRepository, name: str) -> None:
+    with pytest.raises(UserNotFound):
+        cache.get(Name(name))
