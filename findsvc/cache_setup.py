@@ -70,37 +70,34 @@ def build_cache(
 def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, str]:
     """(off, ttl or binlog; why)."""
     asked = settings.cache_mode
-    ttl_or_off = ("ttl", "FINDSVC_CACHE_TTL_S > 0") if settings.cache_ttl_s > 0 else ("off", "")
     if asked == "off":
         return "off", "FINDSVC_CACHE_MODE=off"
     if asked == "ttl":
         if settings.cache_ttl_s <= 0:
             raise ConfigError("FINDSVC_CACHE_MODE=ttl needs FINDSVC_CACHE_TTL_S > 0")
         return "ttl", "FINDSVC_CACHE_MODE=ttl"
+    # What auto falls back to without the binlog.
+    other, other_why = (
+        ("ttl", "; FINDSVC_CACHE_TTL_S > 0") if settings.cache_ttl_s > 0 else ("off", "")
+    )
     if follower is None:
         if asked == "binlog":
             raise ConfigError(
                 "FINDSVC_CACHE_MODE=binlog needs MySQL or MariaDB (FINDSVC_DB_URL=mysql://...):"
                 " SQLite has no binlog"
             )
-        return ttl_or_off[0], f"auto: SQLite has no binlog{_and(ttl_or_off[1])}"
+        return other, f"auto: SQLite has no binlog{other_why}"
     try:
         missing = binlog_missing_at(follower.connect_args, follower.password())
     except ServerNotAsked as error:
         if asked == "binlog":
             return "binlog", f"the database could not be asked ({error}); following when it can"
-        return ttl_or_off[
-            0
-        ], f"auto: the database could not be asked ({error}){_and(ttl_or_off[1])}"
+        return other, f"auto: the database could not be asked ({error}){other_why}"
     if missing is None:
         return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
     if asked == "binlog":
         raise ConfigError(f"FINDSVC_CACHE_MODE=binlog: {missing}")
-    return ttl_or_off[0], f"auto: {missing}{_and(ttl_or_off[1])}"
-
-
-def _and(reason: str) -> str:
-    return f"; {reason}" if reason else ""
+    return other, f"auto: {missing}{other_why}"
 
 
 def _password(settings: Settings) -> Callable[[], bytes]:
