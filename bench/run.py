@@ -16,6 +16,7 @@ from bench.progress import Progress
 from bench.report import publish
 from bench.scenarios import HOT_SET, Scenario, scenarios
 from bench.servers import seeded_database, start_server, stop_servers
+from bench.trickle import trickle
 from devkit.load import Sample, run_load
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -74,9 +75,10 @@ def main() -> int:
     load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
     wanted = os.environ.get("BENCH_SCENARIOS")
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    writes_per_s = float(os.environ.get("BENCH_WRITES_PER_S", "10"))
 
     load_before = os.getloadavg()
-    with seeded_database(users, "bench") as (database, names):
+    with seeded_database(users, "bench", binlog=True) as (database, names):
         chosen = scenarios(database.url, database.port)
         if wanted:
             chosen = [s for s in chosen if s.key in wanted.split(",")]
@@ -87,7 +89,8 @@ def main() -> int:
             if rest.wanted(wanted)
             else None
         )
-        results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
+        with trickle(database.port, names[:HOT_SET], writes_per_s) as written:
+            results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
     settings = {
         "seconds_per_point": seconds,
         "rounds": rounds,
@@ -95,6 +98,7 @@ def main() -> int:
         "users": users,
         "hot_set": HOT_SET,
         "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
+        "writes": f"{sum(written)} phone changes of hot-set users, {writes_per_s:g}/s",
     }
     report: dict[str, Any] = {
         **header(load_before, settings),

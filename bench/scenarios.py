@@ -46,12 +46,27 @@ def variants(base: dict[str, str]) -> list[Scenario]:
     ]
 
 
-def findsvc_scenarios(base: dict[str, str]) -> list[Scenario]:
-    cache = {"FINDSVC_CACHE_TTL_S": "600"}
+def findsvc_scenarios(shipped: dict[str, str]) -> list[Scenario]:
+    """`shipped`: the bench's MariaDB writes a binlog, so findsvc as shipped follows it."""
+    base = {**shipped, "FINDSVC_CACHE_MODE": "off"}
+    cache = {"FINDSVC_CACHE_MODE": "ttl", "FINDSVC_CACHE_TTL_S": "600"}
     pinned = {"FINDSVC_CPU_PINNING": "1"}
     hot = f"cache on, hot set of {HOT_SET:,}"
     return [
         Scenario("findsvc", "findsvc FindUser, cache off", FINDSVC, base),
+        Scenario(
+            "findsvc_shipped",
+            "findsvc FindUser as shipped (the binlog cache), uniform users",
+            FINDSVC,
+            shipped,
+        ),
+        Scenario(
+            "findsvc_shipped_hot",
+            f"findsvc FindUser as shipped (the binlog cache), hot set of {HOT_SET:,}",
+            FINDSVC,
+            shipped,
+            True,
+        ),
         *variants(base),
         Scenario(
             "findsvc_16",
@@ -59,7 +74,7 @@ def findsvc_scenarios(base: dict[str, str]) -> list[Scenario]:
             FINDSVC,
             {**base, "FINDSVC_WORKERS": "16"},
         ),
-        Scenario("findsvc_cache", f"findsvc FindUser, {hot}", FINDSVC, {**base, **cache}, True),
+        Scenario("findsvc_cache", f"findsvc FindUser, TTL {hot}", FINDSVC, {**base, **cache}, True),
         Scenario(
             "findsvc_pinned",
             "findsvc FindUser, cache off, FINDSVC_CPU_PINNING=1",
@@ -68,7 +83,7 @@ def findsvc_scenarios(base: dict[str, str]) -> list[Scenario]:
         ),
         Scenario(
             "findsvc_cache_pinned",
-            f"findsvc FindUser, {hot}, FINDSVC_CPU_PINNING=1",
+            f"findsvc FindUser, TTL {hot}, FINDSVC_CPU_PINNING=1",
             FINDSVC,
             {**base, **cache, **pinned},
             True,

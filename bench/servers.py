@@ -34,10 +34,13 @@ BENCH_ENV = {
 
 
 @contextmanager
-def seeded_database(users: int, who: str) -> Iterator[tuple[PrivateMariaDB, list[str]]]:
-    """A private MariaDB holding `users` users, and their names; destroyed afterwards."""
+def seeded_database(
+    users: int, who: str, binlog: bool = False
+) -> Iterator[tuple[PrivateMariaDB, list[str]]]:
+    """A private MariaDB holding `users` users, and their names; destroyed afterwards.
+    `binlog`: it writes the row-based binlog findsvc's cache follows."""
     print(f"{who}: starting a private MariaDB with {users:,} users", file=sys.stderr)
-    database = PrivateMariaDB()
+    database = PrivateMariaDB(binlog=binlog)
     database.start()
     try:
         yield database, seed_users(database, users)

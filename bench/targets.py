@@ -58,6 +58,16 @@ TARGETS = [
         direction="<=",
         by="difference",
     ),
+    # As shipped, the binlog cache: over a hot set it serves from memory; over 100,000
+    # uniform users it must cost no more than it saves.
+    Target(
+        "c32_shipped_hot_over_naive",
+        "calls_per_s",
+        "findsvc_shipped_hot",
+        ("naive",),
+        threshold=2.0,
+    ),
+    Target("c32_shipped_over_naive", "calls_per_s", "findsvc_shipped", ("naive",)),
     Target("c32_cache_over_ceiling", "calls_per_s", "findsvc_cache", CEILINGS, threshold=0.9),
     Target("c32_pinned_over_naive", "calls_per_s", "findsvc_pinned", ("naive",), threshold=1.5),
     Target(

@@ -33,12 +33,16 @@ def free_port() -> int:
 class PrivateMariaDB:
     """Root with no password, on 127.0.0.1 only; stop() and start() keep the data.
 
-    `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key. `server_id`: write a
-    ROW binlog with GTIDs under that id, so replicas can follow (see `start_replica`).
+    `options`: more mariadbd options, e.g. --ssl-cert and --ssl-key. `binlog`: a row-based
+    binlog with full row images and metadata, as findsvc's binlog cache follows it.
+    `server_id`: that binlog, with GTIDs under this id, so replicas can follow (see
+    `start_replica`).
     """
 
-    def __init__(self, options: Sequence[str] = (), server_id: int | None = None) -> None:
-        self._options = tuple(options) + _replication_options(server_id)
+    def __init__(
+        self, options: Sequence[str] = (), server_id: int | None = None, *, binlog: bool = False
+    ) -> None:
+        self._options = tuple(options) + _binlog_options(server_id, binlog)
         self.server_id = server_id
         self.dir = Path(tempfile.mkdtemp(prefix="findsvc-mariadb-"))
         self.port = free_port()
@@ -95,7 +99,6 @@ class PrivateMariaDB:
                 "--bind-address=127.0.0.1",
                 "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=16M",
-                "--skip-log-bin",
                 "--max-connections=500",
                 *self._options,
                 *user,
@@ -136,10 +139,16 @@ class PrivateMariaDB:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _replication_options(server_id: int | None) -> tuple[str, ...]:
-    if server_id is None:
-        return ()
-    return ("--log-bin=mariadb-bin", f"--server-id={server_id}", "--binlog-format=ROW")
+def _binlog_options(server_id: int | None, binlog: bool) -> tuple[str, ...]:
+    if server_id is None and not binlog:
+        return ("--skip-log-bin",)
+    # binlog_row_image=FULL is the default.
+    return (
+        "--log-bin=mariadb-bin",
+        f"--server-id={server_id or 1}",
+        "--binlog-format=ROW",
+        "--binlog-row-metadata=FULL",
+    )
 
 
 def start_replica(replica: PrivateMariaDB, primary: PrivateMariaDB) -> None:

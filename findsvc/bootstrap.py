@@ -21,6 +21,7 @@ from findsvc.adapters.mysql.pool import PoolObserver
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.mysql.target import MySqlTarget, tls_context
 from findsvc.adapters.sqlite import SqliteUserRepository
+from findsvc.cache_setup import CacheMetrics, build_cache
 from findsvc.config import ConfigError, Settings
 from findsvc.contract import FIND_SERVICE_NAME, HEALTH_SERVICE
 from findsvc.domain.ports import CheckedRepository, RepositoryMisconfigured, RepositoryUnavailable
@@ -31,7 +32,6 @@ from findsvc.entrypoints.health import Readiness
 from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.tls import add_listening_port
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
-from findsvc.policies.caching import CacheObserver, CachingRepository
 from findsvc.policies.coalescing import CoalescingRepository
 from findsvc.replica_wiring import ReplicaMetrics, replica_reads
 from glarimy.ums.find.v1 import find_service_pb2_grpc
@@ -91,7 +91,7 @@ def db_tls_context(mode: str, ca: Path | None) -> ssl.SSLContext | None:
 def build_serving_repository(
     settings: Settings,
     pool_observer: PoolObserver | None = None,
-    cache_observer: CacheObserver | None = None,
+    cache_observer: CacheMetrics | None = None,
     replica_observer: ReplicaMetrics | None = None,
 ) -> CheckedRepository:
     """The repository `serve` uses: the store under its policies, in this order, innermost
@@ -108,6 +108,8 @@ def build_serving_repository(
        through 1 and 2.
     4. The cache, outermost: a hit costs no queue slot and no query, and is still answered
        while the circuit is open; a miss runs on the cache's own thread, through the others.
+       FINDSVC_CACHE_MODE picks it (cache_setup.py): kept exact by the binlog, by a TTL, or
+       none.
 
     The embedded SQLite file (the dev default) gets only the cache: it has no network to fail
     and no pool of connections to queue for.
@@ -122,17 +124,10 @@ def build_serving_repository(
         )
     if settings.db_replica_urls and isinstance(store, BreakerRepository):
         users = replica_reads(settings, store.inner, users, replica_observer)
-    if settings.cache_ttl_s > 0:
-        users = CachingRepository(
-            users,
-            settings.cache_ttl_s,
-            settings.cache_size,
-            settings.cache_negative_ttl_s,
-            observer=cache_observer,
-            cap_s=cap_s,
-            lookup_threads=settings.cache_lookup_threads,
-        )
-    return users
+    # Outermost: a hit costs no lock of the layers below. Mode and follower: cache_setup.py.
+    return build_cache(
+        settings, users, db_tls_context(settings.db_tls, settings.db_tls_ca), cache_observer
+    )
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,32 @@ PANELS = (
         ((f"sum by (result) (rate(findsvc_cache_lookups_total{{{NS}}}[{RATE}]))", "{{result}}"),),
     ),
     Panel(
+        "Binlog cache: follower lag and state",
+        "How far behind the binlog follower is (over FINDSVC_CACHE_MAX_LAG_S the cache answers"
+        " nothing and every lookup goes to the database), and how many processes follow or"
+        " reconnect. The cache mode each pod chose at start is in findsvc_cache_mode.",
+        "s",
+        (
+            (
+                f"max by (instance) (findsvc_binlog_follower_lag_seconds{{{NS}}})",
+                "lag {{instance}}",
+            ),
+            (
+                f"sum by (state) (findsvc_binlog_follower_state{{{NS}}})",
+                "processes {{state}}",
+            ),
+        ),
+    ),
+    Panel(
+        "Binlog cache: row events and evictions/s",
+        "Row events on ums_users the followers applied, and cache entries they evicted.",
+        "ops",
+        (
+            (f"sum(rate(findsvc_binlog_events_applied_total{{{NS}}}[{RATE}]))", "row events"),
+            (f"sum(rate(findsvc_cache_evictions_total{{{NS}}}[{RATE}]))", "evictions"),
+        ),
+    ),
+    Panel(
         "Shed calls/s (RESOURCE_EXHAUSTED)",
         "Calls turned away because more than FINDSVC_MAX_CONCURRENCY were in flight.",
         "reqps",

@@ -37,6 +37,18 @@ def mysql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dat
 
 
 @pytest.fixture(scope="session")
+def binlog_mysql_url() -> Iterator[DatabaseUrl]:
+    """Admin URL of a private mariadbd writing a row-based binlog with full row metadata,
+    for the binlog cache's tests: the other tests' server writes none."""
+    server = PrivateMariaDB(binlog=True)
+    server.start()
+    try:
+        yield parse_database_url(server.url)
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
 def mysql_server_url(mysql_server: tuple[DatabaseUrl, Path]) -> DatabaseUrl:
     return mysql_server[0]
 

@@ -88,6 +88,13 @@ def access_log(raw: str) -> str:
     return choice
 
 
+def cache_mode(raw: str) -> str:
+    choice = raw.strip().lower()
+    if choice not in ("off", "ttl", "binlog", "auto"):
+        raise ValueError
+    return choice
+
+
 def db_tls(raw: str) -> str:
     mode = raw.strip().lower()
     if mode not in DB_TLS_MODES:

@@ -233,8 +233,22 @@ class Settings:
         "keep each server process to one CPU (the n-th process to the n-th CPU it may use)",
         see="Performance",
     )
+    cache_mode: str = setting(
+        "auto",
+        parse.cache_mode,
+        "off, ttl, binlog or auto",
+        "binlog: a cache kept exact by following the table in MySQL's binlog; ttl: entries "
+        "live FINDSVC_CACHE_TTL_S; auto: binlog when the server's binlog and the account allow "
+        "it, else ttl when FINDSVC_CACHE_TTL_S > 0, else off (docs/cache.md)",
+    )
+    cache_max_lag_s: float = setting(
+        1.0,
+        parse.positive_seconds,
+        "seconds > 0",
+        "binlog cache: answer nothing from memory while the binlog follower is further behind",
+    )
     cache_ttl_s: float = setting(
-        0.0, parse.seconds, SECONDS, "cache found users this long (0: off)"
+        0.0, parse.seconds, SECONDS, "ttl cache: keep found users this long (0: off)"
     )
     cache_size: int = setting(10000, parse.positive_int, WHOLE, "cache entries at most (LRU)")
     cache_negative_ttl_s: float = setting(

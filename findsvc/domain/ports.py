@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol, TypeAlias
 
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
@@ -88,3 +88,31 @@ class RepositoryTimeout(RepositoryUnavailable):
 
 class RepositoryMisconfigured(RepositoryUnavailable):
     """The store cannot be used as set up, whatever its state: the fault is on our side."""
+
+
+class TableChanges(Protocol):
+    """Told of each change to the users table as it commits, e.g. by a binlog follower."""
+
+    def names_changed(self, names: Collection[str]) -> None:
+        """Rows with these names (before or after the change) were inserted, updated or
+        deleted: whatever was known of a name equal to one of them is stale."""
+        ...
+
+    def forget_all(self) -> None:
+        """Changes may have been missed (the feed was cut, a TRUNCATE): nothing known holds."""
+        ...
+
+
+class Freshness(Protocol):
+    """How current the changes told to a `TableChanges` are."""
+
+    def is_current(self) -> bool:
+        """True while every change committed up to a moment ago has been told."""
+        ...
+
+    def caught_up_since(self, moment: float, timeout_s: float) -> bool:
+        """Waits up to `timeout_s` until every change committed before `moment` (on the
+        time.monotonic() clock) has been told; False when that could not be shown in time."""
+        ...
+
+    def close(self) -> None: ...

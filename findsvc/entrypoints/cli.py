@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from findsvc import bootstrap
-from findsvc.adapters.mysql.grants import BadGrant, read_only_account_sql
+from findsvc.adapters.mysql.grants import BINLOG_PRIVILEGES, BadGrant, read_only_account_sql
 from findsvc.client import FindClient, FindError
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
 from findsvc.entrypoints.grpc_server import serve_until_signalled
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "find":
             return _find(args)
         if args.command == "db" and args.db_command == "grant":
-            return _grant(args.user, args.host, args.database, args.password_file)
+            return _grant(args.user, args.host, args.database, args.password_file, args.binlog)
         settings = load(os.environ, vars(args))
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
@@ -128,12 +128,14 @@ def _db(command: str, settings: Settings, demo: bool) -> int:
     return 0
 
 
-def _grant(user: str, host: str, database: str, password_file: str | None) -> int:
+def _grant(
+    user: str, host: str, database: str, password_file: str | None, binlog: str | None
+) -> int:
     try:
         password = None
         if password_file is not None:
             password = Path(password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        print(read_only_account_sql(user, host, database, password), end="")
+        print(read_only_account_sql(user, host, database, password, binlog), end="")
     except (BadGrant, OSError) as error:
         reason = str(error) if isinstance(error, BadGrant) else "cannot read --password-file"
         print(f"findsvc db grant: {reason}", file=sys.stderr)
@@ -169,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--host", default="%", help="where it may connect from (default: %%)")
     grant.add_argument("--database", default="glarimy", help="the AddService's database")
     grant.add_argument("--password-file", help="put this file's password in the SQL")
+    grant.add_argument(
+        "--binlog",
+        choices=sorted(BINLOG_PRIVILEGES),
+        help="also grant what the binlog cache needs, on this kind of server",
+    )
     return parser
 
 

@@ -1,10 +1,17 @@
-"""A read-through cache in front of the repository: off unless FINDSVC_CACHE_TTL_S > 0.
+"""A read-through cache in front of the repository, kept by time (ttl) or by the table's
+changes (followed: FINDSVC_CACHE_MODE, docs/cache.md).
 
-- Found users live `ttl_s`; NOT_FOUND only `negative_ttl_s` (default 0: never cached), because
-  the AddService may add that name at any moment. Corrupt rows and outages are never cached.
+- ttl: found users live `ttl_s`; NOT_FOUND only `negative_ttl_s` (default 0: never cached),
+  because the AddService may add that name at any moment.
+- followed (`follow` given): entries live until a change to a row whose name could equal
+  theirs evicts them (`TableChanges`). The cache answers only while `follow` is current. A
+  cached NOT_FOUND is served only once every change committed before the call arrived has
+  been told, so a user added a moment ago is found by the very next call; so is a NOT_FOUND
+  from a shared query that began before the call arrived.
+- Corrupt rows and outages are never cached. A query's answer is kept only if no change to
+  its name was told while it ran: it may predate that change.
 - A bounded LRU: at most `size` entries, the least recently used goes first.
-- Keys are the names exactly as asked (after whitespace stripping). Two spellings the
-  collation calls equal get two entries: never a wrong answer, only a second query.
+- Keys are the names as asked. Two spellings the collation calls equal get two entries.
 - Single flight: concurrent misses for one name wait for one query to the store. That query
   serves them all, so it runs on a small pool of threads of its own, under the store's own
   cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
@@ -18,45 +25,45 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
 from findsvc.domain import deadline, read_after
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import CheckedRepository, Lookup, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import (
+    CheckedRepository,
+    Freshness,
+    Lookup,
+    RepositoryTimeout,
+    RepositoryUnavailable,
+)
+from findsvc.policies.cache_entries import Cached, Entries
+from findsvc.policies.cache_stats import CacheObserver, CacheStats
+from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome, answer, own
 
 
-class CacheObserver(Protocol):
-    """Told of each lookup's outcome, e.g. by metrics, without the cache knowing who listens."""
+@dataclass(eq=False)
+class _Read:
+    """A query to the store in progress: its answer is not kept if `stale` turns True."""
 
-    def cache_used(self, result: str, count: int) -> None: ...
-
-
-@dataclass
-class CacheStats:
-    hits: int = 0  # answered from the cache
-    misses: int = 0  # went to the store
-    shared: int = 0  # waited for another call's query to the store for the same name
-    observer: CacheObserver | None = None
-
-    def count(self, result: str, count: int = 1) -> None:
-        setattr(self, result, getattr(self, result) + count)
-        if self.observer is not None and count:
-            self.observer.cache_used(result, count)
+    folds: frozenset[str]
+    stale: bool
 
 
+@dataclass(eq=False)
 class _Flight:
-    __slots__ = ("done", "lookup", "outcome", "waiters")
+    read: _Read
+    begun: float = field(default_factory=time.monotonic)  # before its query is sent
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome = None
+    waiters: int = 0  # callers waiting for it, under the cache's lock
+    lookup: Future[None] | None = None
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.outcome: Outcome = None
-        self.waiters = 0  # callers waiting for it, under the cache's lock
-        self.lookup: Future[None] | None = None
+
+# A cached NOT_FOUND that may be served only once the changes have caught up.
+_UNCONFIRMED = object()
 
 
 class CachingRepository:
@@ -71,29 +78,36 @@ class CachingRepository:
         *,
         cap_s: float,
         lookup_threads: int = 4,
+        follow: Freshness | None = None,
     ) -> None:
         self._inner = inner
         self._cap_s = cap_s
         # Threads start no context of the caller's: no caller's deadline bounds a lookup.
         self._lookups = ThreadPoolExecutor(lookup_threads, thread_name_prefix="cache-lookup")
         self._ttl_s = ttl_s
-        self._size = size
         self._negative_ttl_s = negative_ttl_s
-        self._clock = clock
+        self._follow = follow
         self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[float, User | UserNotFound]] = OrderedDict()
+        self._entries = Entries(size, clock)
         self._flights: dict[str, _Flight] = {}
+        self._reads: set[_Read] = set()
         self.stats = CacheStats(observer=observer)
 
     def get(self, name: Name) -> User:
         if read_after.current() is not None:
             return self._inner.get(name)
+        arrival = time.monotonic()
         key = name.value
         with self._lock:
             cached = self._cached(key)
             flight = self._join_flight(name) if cached is None else None
+        if cached is _UNCONFIRMED:
+            confirmed = self._caught_up_since(arrival)
+            with self._lock:
+                cached = self._cached(key, confirmed=True) if confirmed else None
+                flight = self._join_flight(name) if cached is None else None
         if flight is None:
-            return answer(cached, name)
+            return answer(cached, name)  # type: ignore[arg-type]
         with deadline.current_or(self._cap_s) as budget:
             answered = flight.done.wait(budget.remaining_s())
         if not answered:
@@ -102,15 +116,29 @@ class CachingRepository:
                 assert flight.lookup is not None
                 if flight.waiters == 0 and flight.lookup.cancel():
                     del self._flights[key]  # not started, and nobody waits for it any more
+                    self._reads.discard(flight.read)
             raise RepositoryTimeout("no answer in time", blames_store=False)
+        joined_late = self._follow is not None and flight.begun < arrival
+        if joined_late and isinstance(flight.outcome, UserNotFound):
+            return self._not_found_since(name, arrival)
         return answer(flight.outcome, name)
+
+    def _not_found_since(self, name: Name, arrival: float) -> User:
+        """A NOT_FOUND read by a query that began before this call arrived: the user may have
+        been added in between. It stands if the changes caught up with the call and the
+        answer is still cached (no change to an equal name dropped it, or kept it out)."""
+        if self._caught_up_since(arrival):
+            with self._lock:
+                if isinstance(self._entries.get(name.value), UserNotFound):
+                    raise UserNotFound(name)
+        return self._inner.get(name)
 
     def _join_flight(self, name: Name) -> _Flight:
         """Under the lock: the lookup running for this name, started if there is none."""
         flight = self._flights.get(name.value)
         if flight is None:
             self.stats.count("misses")
-            self._flights[name.value] = flight = _Flight()
+            self._flights[name.value] = flight = _Flight(self._begin_read([name]))
             flight.lookup = self._lookups.submit(self._fly, name, flight)
         else:
             self.stats.count("shared")
@@ -124,35 +152,75 @@ class CachingRepository:
                 flight.outcome = self._lookup(name)
         finally:
             with self._lock:
-                self._remember(name.value, flight.outcome)
+                self._end_read(flight.read, [(name.value, flight.outcome)])
                 del self._flights[name.value]
             flight.done.set()
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         if read_after.current() is not None:
             return self._inner.get_many(names)
-        lookups: list[Lookup | None] = []
+        arrival = time.monotonic()
         with self._lock:
-            for name in names:
-                cached = self._cached(name.value)
-                lookups.append(cached)
+            lookups = [self._cached(name.value) for name in names]
+        if any(lookup is _UNCONFIRMED for lookup in lookups):
+            confirmed = self._caught_up_since(arrival)
+            with self._lock:
+                lookups = [
+                    (self._cached(name.value, confirmed=True) if confirmed else None)
+                    if lookup is _UNCONFIRMED
+                    else lookup
+                    for name, lookup in zip(names, lookups, strict=True)
+                ]
         missing = [name for name, lookup in zip(names, lookups, strict=True) if lookup is None]
-        fetched = iter(self._inner.get_many(missing) if missing else [])
         with self._lock:
+            read = self._begin_read(missing)
             self.stats.count("misses", len(missing))
-            for i, lookup in enumerate(lookups):
-                if lookup is None:
-                    fresh = next(fetched)
-                    self._remember(names[i].value, fresh)
-                    lookups[i] = fresh
-        return [own(lookup, name) for lookup, name in zip(lookups, names, strict=True)]
+        try:
+            fetched = self._inner.get_many(missing) if missing else []
+        except BaseException:
+            with self._lock:
+                self._reads.discard(read)
+            raise
+        answers = dict(zip((name.value for name in missing), fetched, strict=True))
+        with self._lock:
+            self._end_read(read, answers.items())
+        found = [
+            answers[name.value] if lookup is None else lookup
+            for name, lookup in zip(names, lookups, strict=True)
+        ]
+        return [own(lookup, name) for lookup, name in zip(found, names, strict=True)]  # type: ignore[arg-type]
 
     def ping(self) -> None:
         self._inner.ping()
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
+        if self._follow is not None:
+            self._follow.close()
         self._inner.close()
+
+    # TableChanges: told by the follower, on its own thread.
+    def names_changed(self, names: Collection[str]) -> None:
+        folds = frozenset(fold(name) for name in names)
+        with self._lock:
+            self.stats.count("evicted", self._entries.evict_equal(folds))
+            for read in self._reads:
+                if read.folds & folds:
+                    read.stale = True
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self.stats.count("evicted", len(self._entries))
+            self._entries.clear()
+            for read in self._reads:
+                read.stale = True
+
+    def _caught_up_since(self, arrival: float) -> bool:
+        assert self._follow is not None
+        budget = deadline.current()
+        return self._follow.caught_up_since(
+            arrival, min(self._cap_s, budget.remaining_s() if budget else self._cap_s)
+        )
 
     def _lookup(self, name: Name) -> Lookup | RepositoryUnavailable:
         try:
@@ -160,28 +228,35 @@ class CachingRepository:
         except (UserNotFound, CorruptUserRecord, RepositoryUnavailable) as outcome:
             return outcome
 
-    def _cached(self, key: str) -> User | UserNotFound | None:
-        """Under the lock: a fresh entry (counted as a hit), or None."""
-        entry = self._entries.get(key)
-        if entry is None:
+    def _begin_read(self, names: Sequence[Name]) -> _Read:
+        """Under the lock. Begun while the changes are not current, its answer is not kept."""
+        stale = self._follow is not None and not self._follow.is_current()
+        read = _Read(frozenset(fold(name.value) for name in names), stale)
+        self._reads.add(read)
+        return read
+
+    def _end_read(self, read: _Read, answers: Collection[tuple[str, Outcome]]) -> None:
+        """Under the lock."""
+        self._reads.discard(read)
+        if not read.stale:
+            for key, outcome in answers:
+                self._remember(key, outcome)
+
+    def _cached(self, key: str, *, confirmed: bool = False) -> Cached | object | None:
+        """Under the lock: a fresh entry (counted as a hit), _UNCONFIRMED, or None."""
+        if self._follow is not None and not self._follow.is_current():
             return None
-        expires, value = entry
-        if expires <= self._clock():
-            del self._entries[key]
+        value = self._entries.get(key)
+        if value is None:
             return None
-        self._entries.move_to_end(key)
+        if isinstance(value, UserNotFound) and self._follow is not None and not confirmed:
+            return _UNCONFIRMED
         self.stats.count("hits")
         return value
 
-    def _remember(self, key: str, outcome: object) -> None:
+    def _remember(self, key: str, outcome: Outcome) -> None:
         """Under the lock."""
         if isinstance(outcome, User):
-            ttl_s = self._ttl_s
+            self._entries.put(key, outcome, self._ttl_s)
         elif isinstance(outcome, UserNotFound) and self._negative_ttl_s > 0:
-            ttl_s = self._negative_ttl_s
-        else:
-            return
-        self._entries[key] = (self._clock() + ttl_s, outcome)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+            self._entries.put(key, outcome, self._negative_ttl_s)

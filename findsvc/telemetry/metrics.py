@@ -20,6 +20,9 @@ GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method", "caller")
 # Queries are point lookups on a unique key: most take a millisecond or two.
 DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
+CACHE_MODES = ("off", "ttl", "binlog")
+FOLLOWER_STATES = ("connecting", "following", "reconnecting")
+
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -66,6 +69,39 @@ class Metrics:
             "Lookups the cache saw, by result: hits (answered from the cache), misses (went to"
             " the database), shared (waited for another call's query for the same name).",
             ("result",),
+            registry=registry,
+        )
+        self.cache_mode = Gauge(
+            "findsvc_cache_mode",
+            "1 for the cache mode this process chose at start (off, ttl or binlog).",
+            ("mode",),
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self.cache_evictions = Counter(
+            "findsvc_cache_evictions",
+            "Cache entries dropped because a row whose name could equal theirs changed, or "
+            "because the binlog follower lost the feed.",
+            registry=registry,
+        )
+        self.binlog_follower_state = Gauge(
+            "findsvc_binlog_follower_state",
+            "Processes whose binlog follower is in this state: connecting, following (the "
+            "cache answers while the lag allows) or reconnecting (the cache answers nothing).",
+            ("state",),
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.binlog_follower_lag = Gauge(
+            "findsvc_binlog_follower_lag_seconds",
+            "How long ago the newest moment is whose changes the binlog follower has all "
+            "applied; over FINDSVC_CACHE_MAX_LAG_S the cache answers nothing.",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self.binlog_events = Counter(
+            "findsvc_binlog_events_applied",
+            "Row events on the users table the binlog follower applied to the cache.",
             registry=registry,
         )
         # Across processes the pod says 1 only when every live process read the table: each
@@ -127,6 +163,24 @@ class Metrics:
         self.db_replica_healthy.labels(replica).set(1 if healthy else 0)
         if lag_s is not None:
             self.db_replica_lag.labels(replica).set(lag_s)
+
+    def cache_evicted(self, count: int) -> None:
+        self.cache_evictions.inc(count)
+
+    def cache_mode_chosen(self, mode: str) -> None:
+        for each in CACHE_MODES:
+            self.cache_mode.labels(each).set(1 if each == mode else 0)
+
+    # The binlog follower's FollowerObserver protocol.
+    def follower_state(self, state: str) -> None:
+        for each in FOLLOWER_STATES:
+            self.binlog_follower_state.labels(each).set(1 if each == state else 0)
+
+    def follower_lag(self, seconds: float) -> None:
+        self.binlog_follower_lag.set(seconds)
+
+    def binlog_events_applied(self, count: int) -> None:
+        self.binlog_events.inc(count)
 
     def connection_used(self, seconds: float, ok: bool) -> None:
         self.db_query_seconds.labels("ok" if ok else "error").observe(seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -57,3 +58,20 @@ def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
     env = {"FINDSVC_DB_URL": users_db_url, **pki.server_env(mutual=True)}
     with serving(env, credentials=pki.credentials(client_cert=True)) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def binlog_db(binlog_mysql_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
+    """The AddService's table, empty, on the MariaDB that writes a row-based binlog."""
+    url = replace(binlog_mysql_url, database=f"findsvc_binlog_e2e_{uuid.uuid4().hex[:12]}")
+    create_database(url)
+    yield url
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE `{url.database}`")
+
+
+@pytest.fixture
+def sql(binlog_db: DatabaseUrl) -> Iterator[Any]:
+    """A cursor on `binlog_db`, writing as the AddService does."""
+    with admin_connection(binlog_db, binlog_db.database) as conn, conn.cursor() as cursor:
+        yield cursor

@@ -7,6 +7,7 @@ import ipaddress
 import kubernetes_validate
 import pytest
 
+from findsvc.adapters.mysql.grants import read_only_account_sql
 from findsvc.config import OPTIONS, env_name, parse_database_url
 from findsvc.contract import FIND_SERVICE_NAME as SERVICE_NAME
 from findsvc.entrypoints.health import LIVENESS_NAME
@@ -276,6 +277,22 @@ class TestDev:
         url = parse_database_url(env["FINDSVC_DB_URL"])
         assert url.host == service["metadata"]["name"]
         assert url.port == service["spec"]["ports"][0]["port"]
+
+    def test_mariadb_writes_the_binlog_the_cache_follows_and_findsvc_may_read_it(
+        self,
+    ) -> None:
+        objects = overlay("dev")
+        database = the(objects, "StatefulSet", "findsvc-mariadb")["spec"]["template"]["spec"]
+        args = containers(database)[0]["args"]
+        for option in ("--binlog-format=ROW", "--binlog-row-metadata=FULL", "--server-id=1"):
+            assert option in args
+        assert any(arg.startswith("--log-bin") for arg in args)
+        init = the(objects, "ConfigMap", "findsvc-mariadb-initdb")["data"]
+        env = container_env(objects, findsvc_container(objects))
+        user = parse_database_url(env["FINDSVC_DB_URL"]).user
+        grants = read_only_account_sql(user, "%", "glarimy", None, binlog="mariadb")
+        binlog_grant = next(line for line in grants.splitlines() if "REPLICATION" in line)
+        assert binlog_grant in init["binlog-grants.sql"].splitlines()
 
     def test_a_job_creates_the_schema_with_findsvc_db_init(self) -> None:
         job = the(overlay("dev"), "Job", "findsvc-schema")["spec"]["template"]["spec"]

@@ -51,3 +51,12 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     the caller), as `sum(name{labels})` would be in PromQL."""
     wanted = frozenset(labels.items())
     return sum(v for (n, have), v in samples.items() if n == name and wanted <= have)
+
+
+def log_messages(server: ServerProcess) -> list[str]:
+    return [str(entry.get("message", "")) for entry in log_entries(server)]
+
+
+def follower_state(server: ServerProcess, state: str) -> float:
+    """Processes whose binlog follower is in `state`."""
+    return value(scrape(metrics_port(server)), "findsvc_binlog_follower_state", state=state)

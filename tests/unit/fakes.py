@@ -146,3 +146,35 @@ class FakeReplica(FakeStore):
 
     def failed(self) -> None:
         self.healthy = False
+
+
+class FakeFreshness:
+    """A binlog follower as the cache sees it: current or not, caught up or not."""
+
+    def __init__(self) -> None:
+        self.current = True
+        self.caught_up = True
+        self.waited_since: list[float] = []
+
+    def is_current(self) -> bool:
+        return self.current
+
+    def caught_up_since(self, moment: float, timeout_s: float) -> bool:
+        self.waited_since.append(moment)
+        return self.caught_up
+
+    def close(self) -> None:
+        pass
+
+
+class ReadThenWaitStore(FakeStore):
+    """Reads the row, then waits at the gate: a query whose answer is on its way back while
+    the table changes."""
+
+    def get(self, name: Name) -> User:
+        self.singles.append(name.value)
+        lookup = self._lookup(name)
+        self._enter()
+        if isinstance(lookup, User):
+            return lookup
+        raise lookup

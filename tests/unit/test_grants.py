@@ -56,3 +56,22 @@ class TestReplicas:
         assert [line for line in sql.splitlines() if line.startswith("GRANT")] == [
             "GRANT SELECT ON `glarimy`.`ums_users` TO 'findsvc'@'%';"
         ]
+
+
+class TestBinlogGrants:
+    def test_without_binlog_the_account_stays_read_only(self) -> None:
+        sql = read_only_account_sql("findsvc", "%", "glarimy", "s3cret")
+        assert "REPLICATION" not in sql
+
+    @pytest.mark.parametrize(
+        ("server", "privileges"),
+        [
+            ("mariadb", "REPLICATION SLAVE, BINLOG MONITOR"),
+            ("mysql", "REPLICATION SLAVE, REPLICATION CLIENT"),
+        ],
+    )
+    def test_the_follower_may_read_the_binlog_and_its_position(
+        self, server: str, privileges: str
+    ) -> None:
+        sql = read_only_account_sql("findsvc", "%", "glarimy", "s3cret", binlog=server)
+        assert f"GRANT {privileges} ON *.* TO 'findsvc'@'%';" in sql.splitlines()

@@ -27,8 +27,18 @@ def _identifier(value: str, what: str) -> str:
     return "`" + value.replace("`", "``") + "`"
 
 
-def read_only_account_sql(user: str, host: str, database: str, password: str | None) -> str:
-    """CREATE USER, set its password, revoke what it had, GRANT SELECT on the users table."""
+# What the binlog cache's follower needs beyond SELECT: to read the binlog and its position.
+BINLOG_PRIVILEGES = {
+    "mariadb": "REPLICATION SLAVE, BINLOG MONITOR",
+    "mysql": "REPLICATION SLAVE, REPLICATION CLIENT",
+}
+
+
+def read_only_account_sql(
+    user: str, host: str, database: str, password: str | None, binlog: str | None = None
+) -> str:
+    """CREATE USER, set its password, revoke what it had, GRANT SELECT on the users table;
+    with `binlog` (mariadb or mysql), the grant the binlog cache's follower needs too."""
     account = f"{_literal(user, 'the user name')}@{_literal(host, 'the host')}"
     secret = _literal(password, "the password") if password is not None else PASSWORD_PLACEHOLDER
     table = f"{_identifier(database, 'the database')}.{_identifier(TABLE, 'the table')}"
@@ -50,4 +60,10 @@ def read_only_account_sql(user: str, host: str, database: str, password: str | N
         f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
         f"GRANT SELECT ON {table} TO {account};",
     ]
+    if binlog is not None:
+        lines += [
+            "-- The binlog cache (FINDSVC_CACHE_MODE) follows the table's changes. The binlog",
+            "-- holds every database's changes: this account may then read them all.",
+            f"GRANT {BINLOG_PRIVILEGES[binlog]} ON *.* TO {account};",
+        ]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,252 @@
+"""Follows ums_users in the server's row-based binlog and tells the cache what changed.
+
+One follower per process: each process has a cache of its own, and a cache is exact only for
+the changes its own follower told it. (One per pod, shared with the children, would need the
+cache shared too.) It reads from FINDSVC_DB_URL, the primary: a replica's binlog would add the
+replica's own lag to ours, and a position read on one server says nothing about another's.
+
+Two threads: the follower reads the dump (mysql-replication) and applies each row event; the
+prober (binlog_prober.py) reads the server's position, which tells both the lag and when a
+cached NOT_FOUND may be served (binlog_position.py). A cut feed, an error, silence past the
+heartbeats or a lag past the max end the session: the cache is told to forget everything,
+answers nothing until the follower is back, and the follower reconnects with backoff from the
+server's current position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pymysql
+from pymysqlreplication import BinLogStreamReader
+from pymysqlreplication.event import HeartbeatLogEvent, QueryEvent, RotateEvent, XidEvent
+from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+
+from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read_position
+from findsvc.adapters.mysql.binlog_prober import Prober
+from findsvc.adapters.mysql.errors import describe
+from findsvc.domain.ports import TableChanges
+
+log = logging.getLogger(__name__)
+# Its warnings span lines, and the reconnects they announce are refused here (_opener): the
+# follower logs the cut itself, once.
+logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
+
+TABLE = "ums_users"
+ROW_EVENTS = (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent)
+# Every transaction ends in an Xid (InnoDB) or a Query event (DDL, non-transactional tables),
+# so the applied position moves past the other tables' changes too; idle, heartbeats move it.
+EVENTS = [*ROW_EVENTS, XidEvent, QueryEvent, RotateEvent, HeartbeatLogEvent]
+MIN_BACKOFF_S = 0.1
+MAX_BACKOFF_S = 5.0
+
+
+class FollowerObserver(Protocol):
+    def follower_state(self, state: str) -> None: ...
+
+    def follower_lag(self, seconds: float) -> None: ...
+
+    def binlog_events_applied(self, count: int) -> None: ...
+
+
+class FeedCut(Exception):
+    """The dump connection ended: the session is over (the library would reconnect silently)."""
+
+
+class BinlogFollower:
+    """Implements the Freshness port for the cache it tells its changes to."""
+
+    def __init__(
+        self,
+        connect_args: dict[str, Any],
+        password: Callable[[], bytes],
+        max_lag_s: float,
+        observer: FollowerObserver | None = None,
+    ) -> None:
+        self.connect_args = connect_args  # host, port, user, database, TLS, timeouts
+        self.password = password
+        self._changes: TableChanges | None = None
+        self._max_lag_s = max_lag_s
+        self._heartbeat_s = max_lag_s / 2
+        self._observer = observer
+        self._catch_up = CatchUp()
+        self._stop = threading.Event()
+        self._stream: pymysql.connections.Connection[Any] | None = None
+        prober = Prober(
+            lambda: self._connect(**connect_args),
+            self._catch_up,
+            max_lag_s,
+            behind=self._behind,
+            observer=observer,
+        )
+        self._threads = [
+            threading.Thread(target=self._follow, name="binlog-follower", daemon=True),
+            threading.Thread(
+                target=prober.run, args=(self._stop,), name="binlog-prober", daemon=True
+            ),
+        ]
+        self._last_failure: str | None = None
+
+    def start(self, changes: TableChanges) -> None:
+        """Follows, telling `changes` (the cache that asks this follower how current it is)."""
+        self._changes = changes
+        self._tell_state("connecting")
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._cut()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=2)
+
+    # Freshness
+    def is_current(self) -> bool:
+        return self._catch_up.following() and self._catch_up.lag_s() <= self._max_lag_s
+
+    def caught_up_since(self, moment: float, timeout_s: float) -> bool:
+        # Past the max lag the cache would not answer anyway: the call asks the database.
+        return self._catch_up.wait_covered(moment, min(timeout_s, self._max_lag_s))
+
+    def _told(self) -> TableChanges:
+        assert self._changes is not None, "started before it follows"
+        return self._changes
+
+    def _connect(self, **settings: Any) -> pymysql.connections.Connection[Any]:
+        # The password is asked for at each connect: a rotated Secret needs no restart.
+        return pymysql.connect(**{**settings, "password": self.password()})
+
+    def _follow(self) -> None:
+        backoff_s = MIN_BACKOFF_S
+        while not self._stop.is_set():
+            try:
+                self._follow_once()
+            except Exception as error:  # noqa: BLE001 - any failure ends the session alike
+                if not self._stop.is_set():
+                    self._log_failure(_describe(error))
+            else:
+                backoff_s = MIN_BACKOFF_S
+            self._catch_up.lost()  # first: no lookup is answered from the cache from now on
+            self._told().forget_all()
+            self._tell_state("reconnecting")
+            if self._stop.wait(backoff_s):
+                return
+            backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+
+    def _follow_once(self) -> None:
+        with self._connect(**self.connect_args) as conn:
+            moment = self._catch_up.clock()
+            position = read_position(conn)
+        if position is None:
+            raise FeedCut("the server writes no binlog")
+        reader = BinLogStreamReader(
+            {k: v for k, v in self.connect_args.items() if k != "database"},
+            # Unique among the server's replicas, or the server drops the older dump.
+            server_id=(1 << 20) + secrets.randbelow((1 << 32) - (1 << 21)),
+            blocking=True,
+            resume_stream=True,
+            log_file=position.file,
+            log_pos=position.offset,
+            only_schemas=[self.connect_args["database"]],
+            only_tables=[TABLE],
+            only_events=EVENTS,
+            slave_heartbeat=self._heartbeat_s,
+            pymysql_wrapper=self._opener(),
+            enable_logging=False,
+        )
+        try:
+            self._apply(reader, moment, position)
+        finally:
+            reader.close()
+
+    def _apply(self, reader: BinLogStreamReader, moment: float, start: BinlogPosition) -> None:
+        started = False
+        while not self._stop.is_set():
+            event = reader.fetchone()
+            if event is None:
+                raise FeedCut("the server ended the binlog dump")
+            if not started:  # the dump is open: changes after `start` will all come
+                started = True
+                self._catch_up.started(moment, start)
+                self._tell_state("following")
+                self._last_failure = None
+                log.info("binlog cache: following %s from %s:%d", TABLE, start.file, start.offset)
+            if isinstance(event, ROW_EVENTS):
+                self._apply_rows(event)
+            elif isinstance(event, QueryEvent) and _may_change_rows(event):
+                self._told().forget_all()  # TRUNCATE, DROP, RENAME...: no row events
+            self._catch_up.applied(BinlogPosition.of(reader.log_file, reader.log_pos))
+
+    def _apply_rows(self, event: Any) -> None:
+        names: list[str] = []
+        for row in event.rows:
+            for image in ("values", "before_values", "after_values"):
+                values = row.get(image)
+                if values is None:
+                    continue
+                if "name" not in values:  # no column names: binlog_row_metadata is not FULL
+                    self._told().forget_all()
+                    return
+                if values["name"] is not None:
+                    names.append(str(values["name"]))
+        self._told().names_changed(names)
+        if self._observer is not None:
+            self._observer.binlog_events_applied(1)
+
+    def _opener(self) -> Callable[..., pymysql.connections.Connection[Any]]:
+        """pymysql.connect for the library: its control connection, and the dump connection
+        once. A second dump connection would be the library hiding a cut: refused."""
+        opened: list[bool] = []
+
+        def open_connection(**settings: Any) -> pymysql.connections.Connection[Any]:
+            if settings.get("db") == "information_schema":
+                settings["database"] = settings.pop("db")  # PyMySQL's name for it now
+                return self._connect(**settings)
+            if opened:
+                raise FeedCut("the binlog feed was cut")
+            opened.append(True)
+            self._stream = self._connect(**settings)
+            return self._stream
+
+        return open_connection
+
+    def _cut(self) -> None:
+        """From any thread: ends the dump; the follower's blocked read fails at once."""
+        stream = self._stream
+        sock = getattr(stream, "_sock", None) if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _behind(self, description: str) -> None:
+        self._log_failure(description)
+        self._cut()
+
+    def _tell_state(self, state: str) -> None:
+        if self._observer is not None:
+            self._observer.follower_state(state)
+
+    def _log_failure(self, description: str) -> None:
+        # Once per kind of failure until the feed is back: retries must not flood the log.
+        if description != self._last_failure:
+            self._last_failure = description
+            log.warning(
+                "binlog cache: feed lost (%s); lookups go to the database until it is back",
+                description,
+            )
+
+
+def _may_change_rows(event: Any) -> bool:
+    query = str(event.query).lower()
+    return TABLE in query and not query.startswith(("begin", "commit", "xa "))
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) if isinstance(error, FeedCut) else describe(error)

@@ -1,0 +1,114 @@
+"""FINDSVC_CACHE_MODE made real, for the composition root: which cache `serve` runs, chosen
+once at start, said in the log and in a metric (docs/cache.md)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import ssl
+from collections.abc import Callable
+from typing import Protocol
+
+from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
+from findsvc.adapters.mysql.binlog_follower import BinlogFollower, FollowerObserver
+from findsvc.adapters.mysql.target import MySqlTarget, binlog_connect_args
+from findsvc.config import ConfigError, Settings
+from findsvc.domain.ports import CheckedRepository
+from findsvc.policies.cache_stats import CacheObserver
+from findsvc.policies.caching import CachingRepository
+
+log = logging.getLogger(__name__)
+
+
+class CacheMetrics(CacheObserver, FollowerObserver, Protocol):
+    def cache_mode_chosen(self, mode: str) -> None: ...
+
+
+def build_cache(
+    settings: Settings,
+    users: CheckedRepository,
+    tls: ssl.SSLContext | None,
+    observer: CacheMetrics | None = None,
+) -> CheckedRepository:
+    """`users`, cached as FINDSVC_CACHE_MODE says. Raises ConfigError, with one line saying
+    what is missing, when the mode asked for cannot work here."""
+    url = settings.db_url
+    follower: BinlogFollower | None = None
+    if url is not None and url.scheme == "mysql":
+        args = binlog_connect_args(
+            MySqlTarget(url.host, url.port, url.user, url.database),
+            tls,
+            settings.db_connect_timeout_s,
+            settings.cache_max_lag_s,
+        )
+        follower = BinlogFollower(
+            args, _password(settings), settings.cache_max_lag_s, observer=observer
+        )
+    mode, why = _choose(settings, follower)
+    log.info("cache: %s (%s)", mode, why)
+    if observer is not None:
+        observer.cache_mode_chosen(mode)
+    if mode == "off":
+        return users
+    followed = mode == "binlog"
+    cache = CachingRepository(
+        users,
+        math.inf if followed else settings.cache_ttl_s,
+        settings.cache_size,
+        math.inf if followed else settings.cache_negative_ttl_s,
+        observer=observer,
+        cap_s=settings.db_timeout_s,
+        lookup_threads=settings.cache_lookup_threads,
+        follow=follower if followed else None,
+    )
+    if followed:
+        assert follower is not None
+        follower.start(cache)
+    return cache
+
+
+def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, str]:
+    """(off, ttl or binlog; why)."""
+    asked = settings.cache_mode
+    if asked == "off":
+        return "off", "FINDSVC_CACHE_MODE=off"
+    if asked == "ttl":
+        if settings.cache_ttl_s <= 0:
+            raise ConfigError("FINDSVC_CACHE_MODE=ttl needs FINDSVC_CACHE_TTL_S > 0")
+        return "ttl", "FINDSVC_CACHE_MODE=ttl"
+    # What auto falls back to without the binlog.
+    other, other_why = (
+        ("ttl", "; FINDSVC_CACHE_TTL_S > 0") if settings.cache_ttl_s > 0 else ("off", "")
+    )
+    if follower is None:
+        if asked == "binlog":
+            raise ConfigError(
+                "FINDSVC_CACHE_MODE=binlog needs MySQL or MariaDB (FINDSVC_DB_URL=mysql://...):"
+                " SQLite has no binlog"
+            )
+        return other, f"auto: SQLite has no binlog{other_why}"
+    if settings.db_replica_urls:
+        # The follower evicts a changed name when the primary's binlog says so; a replica
+        # behind the primary could then answer the old row, and it would stay cached.
+        if asked == "binlog":
+            raise ConfigError(
+                "FINDSVC_CACHE_MODE=binlog cannot be exact with FINDSVC_DB_REPLICA_URLS (a"
+                " replica may answer a row the binlog has already changed): unset one of them"
+            )
+        return other, f"auto: read replicas answer lookups, and may lag the binlog{other_why}"
+    try:
+        missing = binlog_missing_at(follower.connect_args, follower.password())
+    except ServerNotAsked as error:
+        if asked == "binlog":
+            return "binlog", f"the database could not be asked ({error}); following when it can"
+        return other, f"auto: the database could not be asked ({error}){other_why}"
+    if missing is None:
+        return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
+    if asked == "binlog":
+        raise ConfigError(f"FINDSVC_CACHE_MODE=binlog: {missing}")
+    return other, f"auto: {missing}{other_why}"
+
+
+def _password(settings: Settings) -> Callable[[], bytes]:
+    # MySQL hashes the password's UTF-8 bytes; asked at each connect, as a Secret may rotate.
+    return lambda: (settings.db_password or "").encode("utf-8")
