@@ -39,3 +39,29 @@ class TestModes:
         assert (
             build_cache(sqlite(tmp_path, cache_mode="off", cache_ttl_s=60.0), store, None) is store
         )
+
+
+def with_replicas(**settings: object) -> Settings:
+    """A MySQL primary and one replica; nothing is asked of either before the choice."""
+    return Settings(
+        db_url=parse_database_url("mysql://findsvc@primary.invalid:3306/glarimy"),
+        db_replica_urls=(parse_database_url("mysql://findsvc@replica.invalid:3306/glarimy"),),
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+class TestWithReadReplicas:
+    """A replica behind the primary could answer a row the binlog has already changed."""
+
+    def test_auto_leaves_the_binlog_cache_off(self) -> None:
+        store = FakeStore()
+        assert build_cache(with_replicas(), store, None) is store
+
+    def test_auto_keeps_a_ttl_cache_asked_for(self) -> None:
+        assert isinstance(
+            build_cache(with_replicas(cache_ttl_s=60.0), FakeStore(), None), CachingRepository
+        )
+
+    def test_binlog_asked_for_is_a_config_error(self) -> None:
+        with pytest.raises(ConfigError, match="cannot be exact with FINDSVC_DB_REPLICA_URLS"):
+            build_cache(with_replicas(cache_mode="binlog"), FakeStore(), None)
