@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,8 +63,8 @@ def local_config(upstream_port: int, port: int, ready_port: int, admin_port: int
     ):
         _socket(where).update(address="127.0.0.1", port_value=new_port)
     manager = listeners["rest"]["filter_chains"][0]["filters"][0]["typed_config"]
-    transcoder = manager["http_filters"][0]["typed_config"]
-    transcoder["proto_descriptor"] = str(DESCRIPTOR)
+    filters = {f["name"]: f["typed_config"] for f in manager["http_filters"]}
+    filters["envoy.filters.http.grpc_json_transcoder"]["proto_descriptor"] = str(DESCRIPTOR)
     return config
 
 
@@ -152,9 +154,19 @@ class EnvoyProcess:
         headers: dict[str, str] | None = None,
     ) -> Reply:
         """One HTTP/1.1 request, as curl sends it; `body` goes as JSON."""
+        payload = None if body is None else json.dumps(body).encode()
+        return self.request_raw(method, path, payload, headers)
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        payload: bytes | None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """One HTTP/1.1 request with these bytes as its body, labelled as JSON."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            payload = None if body is None else json.dumps(body).encode()
             sent = dict(headers or {})
             if payload is not None:
                 sent.setdefault("Content-Type", "application/json")
@@ -173,9 +185,11 @@ class EnvoyProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for path in self._dir.iterdir():
-            path.unlink()
-        self._dir.rmdir()
+        shutil.rmtree(self._dir)
+
+
+# What a terminal (Ctrl-C, closing it) or a supervisor (`kill`, systemd) sends to stop.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def main() -> int:
@@ -186,17 +200,23 @@ def main() -> int:
     parser.add_argument("--ready-port", type=int, default=9902)
     parser.add_argument("--admin-port", type=int, default=9901)
     args = parser.parse_args()
+    # The handler only queues the signal; the loop below stops Envoy and removes its files.
+    # Installed before Envoy starts, so no signal can leave it running without us.
+    stops: list[int] = []
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, lambda signum, _frame: stops.append(signum))
     envoy = EnvoyProcess(args.upstream_port, ports=(args.port, args.ready_port, args.admin_port))
     try:
         envoy.wait_ready()
         print(f"envoy: REST on http://127.0.0.1:{args.port}, admin on 127.0.0.1:{args.admin_port}")
-        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}")
-        envoy.process.wait()
+        print(f"envoy: access log (JSON lines) in {envoy.access_log_path}", flush=True)
+        while not stops and envoy.process.poll() is None:
+            time.sleep(0.1)
+        if not stops:
+            raise RuntimeError(f"envoy exited {envoy.process.returncode}")
     except RuntimeError as error:
         print(f"envoy: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        pass
     finally:
         envoy.close()
     return 0

@@ -6,10 +6,9 @@ from __future__ import annotations
 import secrets
 import socket
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,9 @@ from devkit.server import ServerProcess, StartServer, serving
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import insert_user, private_users_db, table_locked, url_string
+from tests.support.held_calls import finds_waiting_on_the_lock
+from tests.support.load import wait_for
+from tests.support.rest import NO_SUCH_CALL, logged, ready_envoy
 
 # The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
 KRISHNA_JSON = {
@@ -34,13 +36,6 @@ BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 
 def user_path(name: str) -> str:
     return "/user/" + urllib.parse.quote(name, safe="")
-
-
-@contextmanager
-def ready_envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with EnvoyProcess(server.port) as envoy:
-        envoy.wait_ready()
-        yield envoy
 
 
 @pytest.fixture(scope="module")
@@ -88,28 +83,21 @@ class TestFindUser:
         self, envoy: EnvoyProcess
     ) -> None:
         envoy.request("GET", "/user/NobodyByThisName")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            found = [e for e in envoy.access_log if e["path"] == "/user/NobodyByThisName"]
-            if found:
-                break
-            time.sleep(0.1)
-        assert found and found[-1]["method"] == "GET"
-        assert found[-1]["status"] == 404
+        entry = logged(envoy, "/user/NobodyByThisName")
+        assert (entry["method"], entry["status"]) == ("GET", 404)
 
 
 class TestRoutingOfOtherMethods:
     """Only the proto's bindings are routed: GET /user/{name} and POST /users:batchFind.
-    Anything else is Envoy's 404 (text/plain, "Could not resolve ... to a method"), and
-    never reaches findsvc: HEAD is not GET to the transcoder, POST is not bound to /user/."""
+    Anything else is Envoy's own 404 with a fixed status body, and never reaches findsvc:
+    HEAD is not GET to the transcoder, POST is not bound to /user/."""
 
-    @pytest.mark.parametrize("method", ["HEAD", "POST"])
-    def test_other_methods_on_user_are_404_from_envoy(
-        self, envoy: EnvoyProcess, method: str
-    ) -> None:
-        reply = envoy.request(method, "/user/KrishnaMohan")
-        assert reply.status == 404
-        assert reply.headers["content-type"] == "text/plain"
+    def test_post_on_user_is_404_from_envoy(self, envoy: EnvoyProcess) -> None:
+        reply = envoy.request("POST", "/user/KrishnaMohan")
+        assert (reply.status, reply.json()) == (404, NO_SUCH_CALL)
+
+    def test_head_on_user_is_404_from_envoy(self, envoy: EnvoyProcess) -> None:
+        assert envoy.request("HEAD", "/user/KrishnaMohan").status == 404
 
     def test_the_grpc_path_is_not_reachable_as_plain_http(self, envoy: EnvoyProcess) -> None:
         assert envoy.request("POST", "/grpc.health.v1.Health/Check", {}).status == 404
@@ -197,7 +185,7 @@ class TestSlowAndBusy:
         with table_locked(users_db):
             holder = threading.Thread(target=envoy.request, args=("GET", "/user/KrishnaMohan"))
             holder.start()  # the one call findsvc takes waits on the locked table
-            time.sleep(0.5)
+            wait_for(lambda: finds_waiting_on_the_lock(users_db) == 1, timeout_s=10)
             reply = envoy.request("GET", "/user/KrishnaMohan")
         holder.join()
         assert reply.status == 429

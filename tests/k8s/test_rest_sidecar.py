@@ -65,7 +65,12 @@ class TestEnvoySidecar:
     def test_reads_the_descriptor_set_where_it_is_mounted(self, name: str) -> None:
         objects = overlay(name)
         manager = mounted_config(objects)["static_resources"]["listeners"][0]["filter_chains"][0]
-        transcoder = manager["filters"][0]["typed_config"]["http_filters"][0]["typed_config"]
+        filters = manager["filters"][0]["typed_config"]["http_filters"]
+        transcoder = next(
+            f["typed_config"]
+            for f in filters
+            if f["name"] == "envoy.filters.http.grpc_json_transcoder"
+        )
         mount = next(
             m for m in envoy_container(objects)["volumeMounts"] if m["name"] == "envoy-config"
         )
