@@ -76,7 +76,9 @@ class FindServer:
             options=server_options(settings),
             interceptors=calls.interceptors,
         )
-        find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), self._server)
+        find_service_pb2_grpc.add_FindServiceServicer_to_server(
+            FindServicer(users, settings.cache_control), self._server
+        )
         self._health = HealthService()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         if settings.reflection:
