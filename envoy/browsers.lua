@@ -2,10 +2,10 @@
 -- the `browsers` filter of envoy.yaml from the file beside it.
 
 -- CORS: the origins a web page may call findsvc from, from the sidecar's environment
--- (FINDSVC_CORS_ORIGINS): space-separated, "scheme://host[:port]" or "scheme://host:*" for
+-- (CORS_ALLOWED_ORIGINS): space-separated, "scheme://host[:port]" or "scheme://host:*" for
 -- any port. Unset or empty: none. Read once, when Envoy loads this file.
 local EXACT, ANY_PORT = {}, {}
-for origin in (os.getenv("FINDSVC_CORS_ORIGINS") or ""):gmatch("%S+") do
+for origin in (os.getenv("CORS_ALLOWED_ORIGINS") or ""):gmatch("%S+") do
   local host = origin:match("^(.*):%*$")
   if host then ANY_PORT[host] = true else EXACT[origin] = true end
 end

@@ -1,5 +1,5 @@
 """A web page on another origin may call findsvc through the Envoy sidecar only from the
-origins listed in FINDSVC_CORS_ORIGINS (devkit's Envoy lists any port on localhost and
+origins listed in CORS_ALLOWED_ORIGINS (devkit's Envoy lists any port on localhost and
 127.0.0.1, as the dev overlay does): preflights answered, status and caching headers exposed,
 and nothing for an origin not listed."""
 
@@ -107,8 +107,8 @@ class TestNoOriginsListed:
     def test_an_envoy_without_the_list_allows_no_origin(
         self, server: ServerProcess, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # As the prod overlay ships: FINDSVC_CORS_ORIGINS empty until an operator lists some.
-        monkeypatch.setenv("FINDSVC_CORS_ORIGINS", "")
+        # As the prod overlay ships: CORS_ALLOWED_ORIGINS empty until an operator lists some.
+        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "")
         with ready_envoy(server) as envoy:
             reply = envoy.request(
                 "GET", f"/user/{KRISHNA}", headers={"Origin": "http://localhost:5173"}
@@ -122,7 +122,7 @@ class TestNoOriginsListed:
     def test_an_operators_origin_is_allowed_exactly(
         self, server: ServerProcess, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setenv("FINDSVC_CORS_ORIGINS", "https://app.example.com")
+        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
         with ready_envoy(server) as envoy:
             ok = envoy.request(
                 "GET", f"/user/{KRISHNA}", headers={"Origin": "https://app.example.com"}
