@@ -101,14 +101,13 @@ class TestConnectJson:
         )
 
     def test_the_connect_marker_cannot_lift_the_rest_rules(self, envoy: EnvoyProcess) -> None:
-        # The header that picks the Connect JSON route is the gateway's own, not a caller's.
+        # The header that picks the Connect JSON route is the gateway's own: sent by a caller
+        # without Connect's, it is dropped, and the REST body rules refuse a "name" field.
         reply = envoy.request(
-            "POST",
-            f"/users:batchFind?names={NOBODY}",
-            {"names": [KRISHNA]},
-            {"x-findsvc-connect": "json"},
+            "POST", f"{SERVICE}FindUser", {"name": KRISHNA}, {"x-findsvc-connect": "json"}
         )
         assert reply.status == 400
+        assert reply.json()["code"] == 3
 
 
 class TestConnectProtobuf:
