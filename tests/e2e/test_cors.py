@@ -46,6 +46,7 @@ class TestListedOrigins:
         assert reply.status == 200
         assert reply.headers["access-control-allow-origin"] == origin
         assert listed(reply.headers["access-control-expose-headers"]) >= EXPOSED
+        assert "origin" in listed(reply.headers["vary"])  # no cache hands it to another origin
 
     def test_an_error_is_readable_too(self, envoy: EnvoyProcess) -> None:
         origin = "http://localhost:8000"
