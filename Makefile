@@ -36,6 +36,7 @@ rest: proto
 	@echo "findsvc on 127.0.0.1:50051, REST through Envoy on 127.0.0.1:8080. Try, in another shell:"
 	@echo "  curl -i http://127.0.0.1:8080/user/KrishnaMohan"
 	@echo "  curl -i -X POST http://127.0.0.1:8080/users:batchFind -d '{\"names\": [\"KrishnaMohan\", \"NobodyByThisName\"]}'"
+	@echo "  open http://127.0.0.1:8080/ (the lookup page); the OpenAPI spec of the REST calls is envoy/openapi.yaml"
 	@echo
 	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve & server=$$!; \
 	trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
@@ -43,6 +44,7 @@ rest: proto
 
 proto: $(STAMP)
 	$(BIN)/python protos/generate.py
+	$(BIN)/python protos/openapi.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -56,16 +56,16 @@ def table(report: dict[str, Any]) -> str:
 
 
 def rest_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    lines = ["REST through Envoy (HTTP/1.1) beside direct gRPC, one findsvc, cache off:"]
+    lines = ["REST, gRPC-Web and Connect through Envoy (HTTP/1.1) beside direct gRPC, cache off:"]
     lines.append(
-        f"  {'way':<5} {'conc':>4} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        f"  {'way':<8} {'conc':>4} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'findsvc us/call':>16} {'envoy us/call':>14} {'errors':>7}"
     )
     for way, points in results.items():
         for level, point in points.items():
             envoy_us = point["envoy_cpu_us_per_call"]
             lines.append(
-                f"  {way:<5} {level:>4} {point['calls_per_s']:>9} {point['p50_ms']:>8}"
+                f"  {way:<8} {level:>4} {point['calls_per_s']:>9} {point['p50_ms']:>8}"
                 f" {point['p99_ms']:>8} {point['findsvc_cpu_us_per_call']!s:>16}"
                 f" {'-' if envoy_us is None else envoy_us!s:>14} {point['errors']:>7}"
             )

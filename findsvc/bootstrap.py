@@ -192,7 +192,9 @@ def build_server(settings: Settings, users: CheckedRepository, calls: CallChain)
         options=server_options(settings),
         interceptors=calls.interceptors,
     )
-    find_service_pb2_grpc.add_FindServiceServicer_to_server(FindServicer(users), server)
+    find_service_pb2_grpc.add_FindServiceServicer_to_server(
+        FindServicer(users, settings.cache_control), server
+    )
     health = HealthService()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     if settings.reflection:

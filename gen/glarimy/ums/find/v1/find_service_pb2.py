@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&glarimy/ums/find/v1/find_service.proto\x12\x13glarimy.ums.find.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1f\n\x0f\x46indUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"T\n\nUserRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\x03\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x15\x42\x61tchFindUsersRequest\x12\r\n\x05names\x18\x01 \x03(\t\"a\n\x16\x42\x61tchFindUsersResponse\x12.\n\x05users\x18\x01 \x03(\x0b\x32\x1f.glarimy.ums.find.v1.UserRecord\x12\x17\n\x0fnot_found_names\x18\x02 \x03(\t2\xff\x01\n\x0b\x46indService\x12g\n\x08\x46indUser\x12$.glarimy.ums.find.v1.FindUserRequest\x1a\x1f.glarimy.ums.find.v1.UserRecord\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/user/{name}\x12\x86\x01\n\x0e\x42\x61tchFindUsers\x12*.glarimy.ums.find.v1.BatchFindUsersRequest\x1a+.glarimy.ums.find.v1.BatchFindUsersResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/users:batchFind:\x01*Bg\n\x17\x63om.glarimy.ums.find.v1B\x10\x46indServiceProtoP\x01Z8github.com/glarimy/ums/gen/go/glarimy/ums/find/v1;findv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&glarimy/ums/find/v1/find_service.proto\x12\x13glarimy.ums.find.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1f\n\x0f\x46indUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"T\n\nUserRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\x03\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x15\x42\x61tchFindUsersRequest\x12\r\n\x05names\x18\x01 \x03(\t\"a\n\x16\x42\x61tchFindUsersResponse\x12.\n\x05users\x18\x01 \x03(\x0b\x32\x1f.glarimy.ums.find.v1.UserRecord\x12\x17\n\x0fnot_found_names\x18\x02 \x03(\t2\xe6\x02\n\x0b\x46indService\x12\x97\x01\n\x08\x46indUser\x12$.glarimy.ums.find.v1.FindUserRequest\x1a\x1f.glarimy.ums.find.v1.UserRecord\"D\x82\xd3\xe4\x93\x02>\x12\x0c/user/{name}Z.\")/glarimy.ums.find.v1.FindService/FindUser:\x01*\x12\xbc\x01\n\x0e\x42\x61tchFindUsers\x12*.glarimy.ums.find.v1.BatchFindUsersRequest\x1a+.glarimy.ums.find.v1.BatchFindUsersResponse\"Q\x82\xd3\xe4\x93\x02K\"\x10/users:batchFind:\x01*Z4\"//glarimy.ums.find.v1.FindService/BatchFindUsers:\x01*Bg\n\x17\x63om.glarimy.ums.find.v1B\x10\x46indServiceProtoP\x01Z8github.com/glarimy/ums/gen/go/glarimy/ums/find/v1;findv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\027com.glarimy.ums.find.v1B\020FindServiceProtoP\001Z8github.com/glarimy/ums/gen/go/glarimy/ums/find/v1;findv1'
   _globals['_FINDSERVICE'].methods_by_name['FindUser']._loaded_options = None
-  _globals['_FINDSERVICE'].methods_by_name['FindUser']._serialized_options = b'\202\323\344\223\002\016\022\014/user/{name}'
+  _globals['_FINDSERVICE'].methods_by_name['FindUser']._serialized_options = b'\202\323\344\223\002>\022\014/user/{name}Z.\")/glarimy.ums.find.v1.FindService/FindUser:\001*'
   _globals['_FINDSERVICE'].methods_by_name['BatchFindUsers']._loaded_options = None
-  _globals['_FINDSERVICE'].methods_by_name['BatchFindUsers']._serialized_options = b'\202\323\344\223\002\025\"\020/users:batchFind:\001*'
+  _globals['_FINDSERVICE'].methods_by_name['BatchFindUsers']._serialized_options = b'\202\323\344\223\002K\"\020/users:batchFind:\001*Z4\"//glarimy.ums.find.v1.FindService/BatchFindUsers:\001*'
   _globals['_FINDUSERREQUEST']._serialized_start=126
   _globals['_FINDUSERREQUEST']._serialized_end=157
   _globals['_USERRECORD']._serialized_start=159
@@ -47,5 +47,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHFINDUSERSRESPONSE']._serialized_start=285
   _globals['_BATCHFINDUSERSRESPONSE']._serialized_end=382
   _globals['_FINDSERVICE']._serialized_start=385
-  _globals['_FINDSERVICE']._serialized_end=640
+  _globals['_FINDSERVICE']._serialized_end=743
 # @@protoc_insertion_point(module_scope)

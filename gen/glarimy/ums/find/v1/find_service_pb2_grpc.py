@@ -89,6 +89,9 @@ class FindServiceServicer:
 
         Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
         GET /user/{name}, the name URL-escaped.
+
+        Browsers and Connect clients (docs/browsers.md): the same call as gRPC-Web,
+        and as Connect (POST, or GET).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -62,6 +62,9 @@ class FindServiceStub:
 
     Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
     GET /user/{name}, the name URL-escaped.
+
+    Browsers and Connect clients (docs/browsers.md): the same call as gRPC-Web,
+    and as Connect (POST, or GET).
     """
     BatchFindUsers: _grpc.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]
     """Returns the users with the given names, in one database query.
@@ -121,6 +124,9 @@ class FindServiceAsyncStub(FindServiceStub):
 
     Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
     GET /user/{name}, the name URL-escaped.
+
+    Browsers and Connect clients (docs/browsers.md): the same call as gRPC-Web,
+    and as Connect (POST, or GET).
     """
     BatchFindUsers: _aio.UnaryUnaryMultiCallable[_find_service_pb2.BatchFindUsersRequest, _find_service_pb2.BatchFindUsersResponse]  # type: ignore[assignment]
     """Returns the users with the given names, in one database query.
@@ -183,6 +189,9 @@ class FindServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Over REST (Envoy's gRPC-JSON transcoder, see the README), the seed's path:
         GET /user/{name}, the name URL-escaped.
+
+        Browsers and Connect clients (docs/browsers.md): the same call as gRPC-Web,
+        and as Connect (POST, or GET).
         """
 
     @_abc_1.abstractmethod
