@@ -9,7 +9,11 @@ from findsvc.config import parsers as parse
 from findsvc.config.database_url import DatabaseUrl
 from findsvc.config.options import Option, options, setting
 
-WHOLE = "a whole number >= 1"
+
+def up_to(most: int) -> str:
+    return f"a whole number from 1 to {most}"
+
+
 SECONDS = "seconds"
 PORT = "a port from 0 to 65535"
 PEM_FILE = "a readable PEM file"
@@ -62,33 +66,35 @@ class Settings:
     port: int = setting(50051, parse.port, PORT, "gRPC port (0 picks a free one)")
     log_level: str = setting("INFO", parse.log_level, "DEBUG, INFO, WARNING or ERROR", "log level")
     # Few threads: each extra one costs GIL hand-offs.
-    workers: int = setting(4, parse.positive_int, WHOLE, "threads running calls", see="Performance")
+    workers: int = setting(
+        4, parse.whole(256), up_to(256), "threads running calls", see="Performance"
+    )
     max_concurrency: int = setting(
-        64, parse.positive_int, WHOLE, f"FindService calls served at once; {REFUSED}"
+        64, parse.whole(10_000), up_to(10_000), f"FindService calls served at once; {REFUSED}"
     )
     max_health_watches: int = setting(
         16,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(256),
+        up_to(256),
         f"health Watch streams open at once, each on a thread of its own; {REFUSED}",
     )
     max_reflection_streams: int = setting(
         4,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(64),
+        up_to(64),
         f"reflection streams open at once, each on a thread of its own; {REFUSED}",
     )
     max_message_bytes: int = setting(
         16384,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(4_194_304),
+        up_to(4_194_304),
         "largest request accepted; a larger one gets RESOURCE_EXHAUSTED",
     )
     # Also the queries in flight before lookups coalesce (bootstrap).
     db_pool_size: int = setting(
         2,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(256),
+        up_to(256),
         "open DB connections at most; lookups arriving while all are busy share one query",
         see="Performance",
     )
@@ -161,7 +167,7 @@ class Settings:
     processes: int = setting(
         1,
         parse.processes,
-        "a whole number >= 1 or auto",
+        f"{up_to(parse.MAX_PROCESSES)} or auto",
         "server processes sharing the port; auto: one per CPU this process may use (the "
         "affinity mask, capped by the cgroup CPU quota rounded up)",
         see="Performance",
@@ -176,7 +182,9 @@ class Settings:
     cache_ttl_s: float = setting(
         0.0, parse.seconds, SECONDS, "cache found users this long (0: off)"
     )
-    cache_size: int = setting(10000, parse.positive_int, WHOLE, "cache entries at most (LRU)")
+    cache_size: int = setting(
+        10000, parse.whole(1_000_000), up_to(1_000_000), "cache entries at most (LRU)"
+    )
     cache_negative_ttl_s: float = setting(
         0.0,
         parse.seconds,
