@@ -22,7 +22,7 @@ from findsvc.adapters.mysql.errors import (
 )
 from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.mysql.target import MySqlTarget
-from findsvc.adapters.rows import user_from_row
+from findsvc.adapters.rows import duplicate, user_from_row
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import (
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 # Explicit columns by name: the AddService owns the table and may add or reorder columns.
-FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
+# Two rows, to tell a name stored twice (a table without the unique key) from one stored once.
+FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 2"
 
 
 class _UnstorableName(Exception):
@@ -99,12 +100,14 @@ class MySqlUserRepository:
 
     def get(self, name: Name) -> User:
         try:
-            row = self._fetch_one(FIND_BY_NAME, (name.value,))
+            rows = self._fetch_all(FIND_BY_NAME, (name.value,))
         except _UnstorableName:
-            row = None
-        if row is None:
+            rows = []
+        if not rows:
             raise UserNotFound(name)
-        return user_from_row(*row)
+        if len(rows) > 1:
+            raise duplicate(rows[0][0])
+        return user_from_row(*rows[0])
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         try:
