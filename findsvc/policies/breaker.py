@@ -18,7 +18,12 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from findsvc.domain.model import DomainError, Name, User
-from findsvc.domain.ports import CheckedRepository, RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import (
+    CheckedRepository,
+    RepositorySchemaMismatch,
+    RepositoryTimeout,
+    RepositoryUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,9 @@ class BreakerRepository(Generic[R]):
     def __init__(self, inner: R, breaker: CircuitBreaker) -> None:
         self.inner = inner
         self.breaker = breaker
+        # What opened the circuit, when it is no outage but a schema that does not fit: calls
+        # refused meanwhile say so too.
+        self._mismatch: RepositorySchemaMismatch | None = None
 
     def get(self, name: Name) -> User:
         return self._guarded(self.inner.get, name)
@@ -109,8 +117,10 @@ class BreakerRepository(Generic[R]):
             self.inner.ping()
         except RepositoryUnavailable as error:
             if _blames_store(error):
+                self._failed(error)
                 self.breaker.trip()
             raise
+        self._mismatch = None
         self.breaker.succeeded()
 
     def close(self) -> None:
@@ -130,11 +140,15 @@ class BreakerRepository(Generic[R]):
 
     def _guarded(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.breaker.allow():
+            mismatch = self._mismatch
+            if mismatch is not None:
+                raise mismatch.fresh()
             raise RepositoryUnavailable("database unavailable (circuit open)")
         try:
             result = method(*args, **kwargs)
         except RepositoryUnavailable as error:
             if _blames_store(error):
+                self._failed(error)
                 self.breaker.failed()
             else:
                 self.breaker.released()
@@ -145,8 +159,12 @@ class BreakerRepository(Generic[R]):
         except BaseException:
             self.breaker.released()
             raise
+        self._mismatch = None
         self.breaker.succeeded()
         return result
+
+    def _failed(self, error: RepositoryUnavailable) -> None:
+        self._mismatch = error if isinstance(error, RepositorySchemaMismatch) else None
 
 
 def _blames_store(error: RepositoryUnavailable) -> bool:

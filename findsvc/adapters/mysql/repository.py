@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import ssl
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ from findsvc.adapters.mysql.errors import (
     describe,
     is_charset_error,
     is_driver_error,
+    schema_mismatch,
 )
+from findsvc.adapters.mysql.failure_log import FailureLog
 from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.adapters.rows import duplicate, user_from_row
@@ -28,17 +30,18 @@ from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import (
     Lookup,
     RepositoryMisconfigured,
+    RepositorySchemaMismatch,
     RepositoryTimeout,
     RepositoryUnavailable,
 )
-
-log = logging.getLogger(__name__)
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 # Explicit columns by name: the AddService owns the table and may add or reorder columns.
 # Two rows, to tell a name stored twice (a table without the unique key) from one stored once.
 FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 2"
+# Readiness reads the columns the lookups read: a renamed column is an outage, not SERVING.
+HEALTH_QUERY = "SELECT name, phone, since FROM ums_users LIMIT 1"
 
 
 class _UnstorableName(Exception):
@@ -75,13 +78,13 @@ class MySqlUserRepository:
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
             self._connect, pool_size, pool_observer, max_idle_s
         )
-        self._last_failure: str | None = None  # logged once, not at every failed call
+        self._failures = FailureLog()  # logged when it starts and ends, not at every call
         self._query_timeout_s = query_timeout_s
         # A callable is asked at every connect, so a rotated Secret file needs no restart.
         self._password = password
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        # Called inside _fetch_one's deadline scope: connecting spends the same budget. The
+        # Called inside _fetch_all's deadline scope: connecting spends the same budget. The
         # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
         timeout = min(self._connect_args["connect_timeout"], _seconds_left())
         return pymysql.connect(
@@ -124,11 +127,7 @@ class MySqlUserRepository:
 
     def ping(self) -> None:
         """Raises RepositoryUnavailable unless the table can be read."""
-        self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
-
-    def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        rows = self._fetch_all(sql, args)
-        return rows[0] if rows else None
+        self._fetch_all(HEALTH_QUERY, ())
 
     def _fetch_all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         # The caller's deadline or our cap, whichever ends first, bounds the whole call:
@@ -151,41 +150,46 @@ class MySqlUserRepository:
                 ):
                     _limit_socket_waits(conn, _seconds_left())
                     rows = _execute(cursor, sql, args)
-                self._last_failure = None
+                if isinstance(rows, _SchemaMismatch):
+                    self._failures.failed(f"schema mismatch: {rows.missing}")
+                    raise RepositorySchemaMismatch(rows.missing)
+                self._failures.succeeded()
                 if rows is None:
                     raise _UnstorableName
                 return rows
             except PoolExhausted:
-                raise _timeout(
+                raise self._timeout(
                     "no database connection free in time", budget, in_store=False
                 ) from None
-            except _UnstorableName:
+            except (_UnstorableName, RepositorySchemaMismatch):
                 raise
             except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
-                    raise _timeout(
+                    raise self._timeout(
                         "database did not answer in time", budget, in_store=True
                     ) from None
                 if not is_driver_error(error):
                     # Not the database's doing (a password the driver cannot send, a missing
                     # RSA library...): still UNAVAILABLE to callers, and counted by the breaker.
-                    self._log_failure(describe(error))
+                    self._failures.failed(describe(error))
                     raise RepositoryMisconfigured(f"client failed: {describe(error)}") from None
                 if reused and isinstance(error, CONNECTION_ERRORS):
                     self._pool.invalidate()
                     if attempt == 1:
                         continue
-                self._log_failure(describe(error))
+                self._failures.failed(describe(error))
                 raise RepositoryUnavailable("database unavailable") from None
         raise AssertionError("unreachable")
 
-    def _log_failure(self, description: str) -> None:
-        # Once per kind of failure until a query succeeds: a health check every few seconds
-        # against a down database must not flood the log.
-        if description != self._last_failure:
-            self._last_failure = description
-            log.warning("database unavailable: %s", description)
+    def _timeout(
+        self, message: str, budget: deadline.Deadline, in_store: bool
+    ) -> RepositoryTimeout:
+        # A caller's short deadline, or a busy pool, says nothing about the database.
+        blames_store = in_store and not budget.set_by_caller
+        if blames_store:
+            self._failures.failed(f"timeout: {message}")
+        return RepositoryTimeout(message, blames_store=blames_store)
 
     def create_schema(self) -> None:
         """Creates the database and the table as the AddService would, for dev and tests."""
@@ -209,16 +213,25 @@ class MySqlUserRepository:
         self._pool.close()
 
 
+@dataclass(frozen=True)
+class _SchemaMismatch:
+    missing: str
+
+
 def _execute(
     cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
-) -> list[tuple[Any, ...]] | None:
-    """The rows, or None when the table's charset cannot hold a name asked for. The server
-    answered that with an error and the connection is fine: it goes back to the pool."""
+) -> list[tuple[Any, ...]] | _SchemaMismatch | None:
+    """The rows; None when the table's charset cannot hold a name asked for; _SchemaMismatch
+    when the table lacks what the query reads. The server answered these with an error and
+    the connection is fine: it goes back to the pool (a raise would close it)."""
     try:
         cursor.execute(sql, args)
     except pymysql.err.MySQLError as error:
         if is_charset_error(error):
             return None
+        missing = schema_mismatch(error)
+        if missing is not None:
+            return _SchemaMismatch(missing)
         raise
     return list(cursor.fetchall())
 
@@ -234,11 +247,3 @@ def _limit_socket_waits(conn: pymysql.connections.Connection[Any], seconds: floa
     # fixed at connect, but a pooled connection serves calls with different budgets.
     conn._read_timeout = seconds  # type: ignore[attr-defined]
     conn._write_timeout = seconds  # type: ignore[attr-defined]
-
-
-def _timeout(message: str, budget: deadline.Deadline, in_store: bool) -> RepositoryTimeout:
-    # A caller's short deadline, or a busy pool, says nothing about the database.
-    blames_store = in_store and not budget.set_by_caller
-    if blames_store:
-        log.warning("database timeout: %s", message)
-    return RepositoryTimeout(message, blames_store=blames_store)

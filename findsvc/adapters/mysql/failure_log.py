@@ -1,0 +1,49 @@
+"""One log line when a kind of database failure starts and one when it ends, with a count.
+
+A health check every few seconds against a locked table, a hung resolver or a renamed column
+fails the same way each time: the operator needs to know that it started, what it is, and
+when and after how many failures it stopped, not one line per check.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+log = logging.getLogger("findsvc.adapters.mysql")
+
+
+class FailureLog:
+    def __init__(self) -> None:
+        self._current: str | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def failed(self, description: str) -> None:
+        with self._lock:
+            if description == self._current:
+                self._count += 1
+                return
+            ended, count = self._current, self._count
+            self._current, self._count = description, 1
+        if ended is not None:
+            _log_end(ended, count)
+        log.warning("database unavailable: %s", description, extra={"failure": description})
+
+    def succeeded(self) -> None:
+        if self._current is None:  # the common case, without the lock
+            return
+        with self._lock:
+            ended, count = self._current, self._count
+            self._current, self._count = None, 0
+        if ended is not None:
+            _log_end(ended, count)
+
+
+def _log_end(description: str, count: int) -> None:
+    log.info(
+        "database failure ended after %d failed attempts: %s",
+        count,
+        description,
+        extra={"failure": description, "failures": count},
+    )
