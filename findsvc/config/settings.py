@@ -164,6 +164,29 @@ class Settings:
     metrics_port: int = setting(
         9464, parse.port, PORT, "Prometheus /metrics port (0 picks a free one)", see="Metrics"
     )
+    # Limits a client cannot push past (see docs/hardening.md).
+    health_port: int | None = setting(
+        None,
+        parse.port,
+        PORT,
+        "plaintext port of its own serving health Check, for the kubelet's probes: a flood on "
+        "the gRPC port cannot starve them (0 picks a free one)",
+        unset="off: health on the gRPC port only",
+    )
+    max_connections: int = setting(
+        1000,
+        parse.whole(100_000),
+        up_to(100_000),
+        "open client connections to the gRPC port at most (about 20 KiB each while idle); "
+        "more are closed as they arrive",
+    )
+    connection_idle_s: float = setting(
+        120.0,
+        parse.positive_seconds,
+        "seconds > 0",
+        "close a client connection (GOAWAY) that has had no call this long; the client "
+        "reconnects at its next call",
+    )
     processes: int = setting(
         1,
         parse.processes,

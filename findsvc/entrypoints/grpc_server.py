@@ -20,6 +20,7 @@ from findsvc.domain.ports import CheckedRepository
 from findsvc.entrypoints.chain import CallChain, call_chain
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health_port import HealthPort
 from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.runtime.call_lanes import calls_admitted
 from findsvc.entrypoints.tls import add_listening_port
@@ -52,6 +53,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         # queue (cheaper under a flood) refuses part of a burst on an idle server.
         ("grpc.server.max_pending_requests", settings.max_concurrency),
         ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
+        # Idle connections cost memory: at most this many, each closed after an idle spell.
+        ("grpc.max_allowed_incoming_connections", settings.max_connections),
+        ("grpc.max_connection_idle_ms", int(settings.connection_idle_s * 1000)),
     ]
 
 
@@ -90,12 +94,19 @@ class FindServer:
             )
         self.readiness = Readiness(self._health, users.ping, settings.health_interval_s)
         self.port = add_listening_port(self._server, settings)
+        self.health_port = (
+            None if settings.health_port is None else HealthPort(settings, self._health)
+        )
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 
     def start(self) -> None:
         self._server.start()
         self.readiness.start()
+        if self.health_port is not None:
+            self.health_port.start()
+            port = self.health_port.port
+            log.info("health on port %d", port, extra={"health_port": port})
         log.info(
             "serving %s on %s",
             FIND_SERVICE_NAME,
