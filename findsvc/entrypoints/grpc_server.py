@@ -24,6 +24,7 @@ from findsvc.entrypoints.health_port import HealthPort
 from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.runtime.call_lanes import calls_admitted
 from findsvc.entrypoints.tls import add_listening_port
+from findsvc.process.allocator import start_trimming
 from glarimy.ums.find.v1 import find_service_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class FindServer:
     def start(self) -> None:
         self._server.start()
         self.readiness.start()
+        start_trimming(self._stopped)  # closed connections' memory back to the kernel
         if self.health_port is not None:
             self.health_port.start()
             port = self.health_port.port
