@@ -13,13 +13,16 @@ EMPTY_SETTINGS = struct.pack(">I", 0)[1:] + struct.pack(">BBI", 4, 0, 0)
 
 
 @contextmanager
-def idle_connections(port: int, count: int) -> Iterator[list[socket.socket]]:
-    """`count` connections to the port, each having said hello; all closed on the way out."""
+def idle_connections(
+    port: int, count: int, hello: bytes = PREFACE + EMPTY_SETTINGS
+) -> Iterator[list[socket.socket]]:
+    """`count` connections to the port, each having said `hello` (HTTP/2's, unless told);
+    all closed on the way out."""
     opened: list[socket.socket] = []
     try:
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-            sock.sendall(PREFACE + EMPTY_SETTINGS)
+            sock.sendall(hello)
             sock.setblocking(False)
             opened.append(sock)
         yield opened
