@@ -46,7 +46,7 @@ class TestPoolMetrics:
         assert sample(metrics, "findsvc_db_pool_connections_in_use") == 0
         assert sample(metrics, "findsvc_db_pool_connections_idle") == 1
 
-    def test_a_failed_query_is_counted_and_its_connection_dropped(
+    def test_a_failed_query_is_counted_and_a_connection_the_server_answered_on_is_kept(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics
     ) -> None:
         with admin_connection(mysql_url) as conn, conn.cursor() as cursor:
@@ -55,7 +55,7 @@ class TestPoolMetrics:
             repo.get(Name("KrishnaMohan"))
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="error") == 1
         assert sample(metrics, "findsvc_db_pool_connections_in_use") == 0
-        assert sample(metrics, "findsvc_db_pool_connections_idle") == 0
+        assert sample(metrics, "findsvc_db_pool_connections_idle") == 1
 
     def test_closing_the_repository_empties_the_pool(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics

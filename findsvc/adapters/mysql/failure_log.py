@@ -28,7 +28,7 @@ class FailureLog:
             self._current, self._count = description, 1
         if ended is not None:
             _log_end(ended, count)
-        log.warning("database unavailable: %s", description, extra={"failure": description})
+        log.warning("database unavailable: %s", description)
 
     def succeeded(self) -> None:
         if self._current is None:  # the common case, without the lock
@@ -45,5 +45,5 @@ def _log_end(description: str, count: int) -> None:
         "database failure ended after %d failed attempts: %s",
         count,
         description,
-        extra={"failure": description, "failures": count},
+        extra={"failures": count},
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import ssl
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,13 @@ from findsvc.adapters.mysql.errors import (
     schema_mismatch,
 )
 from findsvc.adapters.mysql.failure_log import FailureLog
-from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
+from findsvc.adapters.mysql.pool import (
+    ConnectionPool,
+    ConnectionStillGood,
+    PoolExhausted,
+    PoolObserver,
+)
+from findsvc.adapters.mysql.resolver import NameNotResolved, Resolver
 from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.adapters.rows import duplicate, user_from_row
 from findsvc.domain import deadline
@@ -78,6 +83,7 @@ class MySqlUserRepository:
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
             self._connect, pool_size, pool_observer, max_idle_s
         )
+        self._resolver = Resolver()
         self._failures = FailureLog()  # logged when it starts and ends, not at every call
         self._query_timeout_s = query_timeout_s
         # A callable is asked at every connect, so a rotated Secret file needs no restart.
@@ -86,15 +92,20 @@ class MySqlUserRepository:
     def _connect(self) -> pymysql.connections.Connection[Any]:
         # Called inside _fetch_all's deadline scope: connecting spends the same budget. The
         # connect timeout covers the handshake too (PyMySQL reads it with the read timeout).
-        timeout = min(self._connect_args["connect_timeout"], _seconds_left())
-        return pymysql.connect(
+        args = self._connect_args
+        timeout = min(args["connect_timeout"], _seconds_left())
+        conn = pymysql.connect(
             **{
-                **self._connect_args,
+                **args,
                 "password": self._current_password(),
                 "connect_timeout": timeout,
                 "read_timeout": timeout,
+                "defer_connect": True,
             }
         )
+        # The host name is resolved within the budget too (resolver.py).
+        conn.connect(self._resolver.connect(args["host"], args["port"], timeout))
+        return conn
 
     def _current_password(self) -> bytes:
         # MySQL hashes the password's UTF-8 bytes; PyMySQL would encode a str as Latin-1.
@@ -150,9 +161,6 @@ class MySqlUserRepository:
                 ):
                     _limit_socket_waits(conn, _seconds_left())
                     rows = _execute(cursor, sql, args)
-                if isinstance(rows, _SchemaMismatch):
-                    self._failures.failed(f"schema mismatch: {rows.missing}")
-                    raise RepositorySchemaMismatch(rows.missing)
                 self._failures.succeeded()
                 if rows is None:
                     raise _UnstorableName
@@ -161,9 +169,15 @@ class MySqlUserRepository:
                 raise self._timeout(
                     "no database connection free in time", budget, in_store=False
                 ) from None
-            except (_UnstorableName, RepositorySchemaMismatch):
+            except _UnstorableName:
                 raise
+            except _SchemaMismatch as mismatch:
+                self._failures.failed(f"schema mismatch: {mismatch.missing}")
+                raise RepositorySchemaMismatch(mismatch.missing) from None
             except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
+                if isinstance(error, NameNotResolved):  # the name, not the database
+                    self._failures.failed(str(error))
+                    raise RepositoryUnavailable("database host name did not resolve") from None
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
                     raise self._timeout(
@@ -211,19 +225,21 @@ class MySqlUserRepository:
 
     def close(self) -> None:
         self._pool.close()
+        self._resolver.close()
 
 
-@dataclass(frozen=True)
-class _SchemaMismatch:
-    missing: str
+class _SchemaMismatch(ConnectionStillGood):
+    def __init__(self, missing: str) -> None:
+        super().__init__(missing)
+        self.missing = missing
 
 
 def _execute(
     cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
-) -> list[tuple[Any, ...]] | _SchemaMismatch | None:
-    """The rows; None when the table's charset cannot hold a name asked for; _SchemaMismatch
-    when the table lacks what the query reads. The server answered these with an error and
-    the connection is fine: it goes back to the pool (a raise would close it)."""
+) -> list[tuple[Any, ...]] | None:
+    """The rows, or None when the table's charset cannot hold a name asked for; raises
+    _SchemaMismatch when the table lacks what the query reads. The server answered these
+    with an error and the connection is fine: it goes back to the pool."""
     try:
         cursor.execute(sql, args)
     except pymysql.err.MySQLError as error:
@@ -231,7 +247,7 @@ def _execute(
             return None
         missing = schema_mismatch(error)
         if missing is not None:
-            return _SchemaMismatch(missing)
+            raise _SchemaMismatch(missing) from None
         raise
     return list(cursor.fetchall())
 
