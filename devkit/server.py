@@ -30,9 +30,12 @@ class ServerProcess:
         args: tuple[str, ...] = (),
         own_process_group: bool = False,
         port: int | None = None,
+        wrapper: tuple[str, ...] = (),
     ) -> None:
         """own_process_group: a group of its own, to signal as a terminal or systemd would.
-        port: a given one (a pod restarted at the same address), else a free one."""
+        port: a given one (a pod restarted at the same address), else a free one.
+        wrapper: a command that execs the server as its last arguments (a namespace of its
+        own, say), so the process is still the server's."""
         self.port = port or free_port()
         log_fd, log_path = tempfile.mkstemp(prefix="findsvc-", suffix=".log")
         self._log_path = Path(log_path)
@@ -46,7 +49,7 @@ class ServerProcess:
             **env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "findsvc", "serve", *args],
+            [*wrapper, sys.executable, "-m", "findsvc", "serve", *args],
             env=self.env,
             stdout=log_fd,
             stderr=subprocess.STDOUT,
@@ -117,10 +120,11 @@ def serving(
     service: str = "",
     status: int = SERVING,
     credentials: grpc.ChannelCredentials | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> Iterator[ServerProcess]:
     """A server started with `env`, healthy (`service` at `status`) unless `wait` is False;
     killed on the way out, and at once when it never turns healthy."""
-    with ServerProcess(env, args, own_process_group, port) as server:
+    with ServerProcess(env, args, own_process_group, port, wrapper) as server:
         if wait:
             server.wait_health(service, status, credentials=credentials)
         yield server
