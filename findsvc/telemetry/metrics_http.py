@@ -30,9 +30,10 @@ class _Handler(WSGIRequestHandler):
 
 class _BoundedServer(WSGIServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # Before binding: a failed bind calls server_close().
         self._slots = threading.BoundedSemaphore(SERVING_THREADS)
         self._threads = ThreadPoolExecutor(SERVING_THREADS, thread_name_prefix="metrics")
+        super().__init__(*args, **kwargs)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
