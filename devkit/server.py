@@ -40,10 +40,13 @@ class ServerProcess:
         own_process_group: bool = False,
         port: int | None = None,
         keep_logs: bool = True,
+        wrapper: tuple[str, ...] = (),
     ) -> None:
         """own_process_group: a group of its own, to signal as a terminal or systemd would.
         port: a given one (a pod restarted at the same address), else a free one.
-        keep_logs: its output kept for `logs` (a temp file), else dropped."""
+        keep_logs: its output kept for `logs` (a temp file), else dropped.
+        wrapper: a command that execs the server as its last arguments (a namespace of its
+        own, say), so the process is still the server's."""
         self.port = port or free_port()
         log_fd = subprocess.DEVNULL
         self._log_path: Path | None = None
@@ -57,7 +60,7 @@ class ServerProcess:
             **env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "findsvc", "serve", *args],
+            [*wrapper, sys.executable, "-m", "findsvc", "serve", *args],
             env=self.env,
             stdout=log_fd,
             stderr=subprocess.STDOUT,
@@ -132,10 +135,11 @@ def serving(
     service: str = "",
     status: int = SERVING,
     credentials: grpc.ChannelCredentials | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> Iterator[ServerProcess]:
     """A server started with `env`, healthy (`service` at `status`) unless `wait` is False;
     killed on the way out, and at once when it never turns healthy."""
-    with ServerProcess(env, args, own_process_group, port) as server:
+    with ServerProcess(env, args, own_process_group, port, wrapper=wrapper) as server:
         if wait:
             server.wait_health(service, status, credentials=credentials)
         yield server

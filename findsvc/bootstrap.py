@@ -29,6 +29,7 @@ from findsvc.entrypoints.chain import CallChain, call_chain
 from findsvc.entrypoints.grpc_server import FindServer, server_options
 from findsvc.entrypoints.grpc_servicer import FindServicer
 from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health_port import HealthPort
 from findsvc.entrypoints.health_service import HealthService
 from findsvc.entrypoints.tls import add_listening_port
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
@@ -207,4 +208,5 @@ def build_server(settings: Settings, users: CheckedRepository, calls: CallChain)
         port = add_listening_port(server, settings)
     except RuntimeError:
         raise ConfigError(f"cannot listen on {settings.listen_address}") from None
-    return FindServer(settings, server, port, readiness, calls.closing_gate)
+    health_port = None if settings.health_port is None else HealthPort(settings, health)
+    return FindServer(settings, server, port, readiness, calls.closing_gate, health_port)

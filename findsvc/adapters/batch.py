@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
-from findsvc.adapters.rows import user_from_row
+from findsvc.adapters.rows import duplicate, user_from_row
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import Lookup
 
@@ -53,8 +53,9 @@ def lookups_from_rows(
             found: User | CorruptUserRecord = user_from_row(stored_name, phone, decode_since(since))
         except CorruptUserRecord as corrupt:
             found = corrupt
-        for position in positions.split(",")[:-1]:
-            by_position.setdefault(int(position), found)
+        for position in map(int, positions.split(",")[:-1]):
+            # A second row for a name: a table without the unique key (see rows.duplicate).
+            by_position[position] = duplicate(stored_name) if position in by_position else found
     index = {value: i for i, value in enumerate(distinct)}
     lookups: list[Lookup] = []
     for name in names:

@@ -8,6 +8,7 @@ ConfigError with a message of its own (the database URL).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from findsvc.config.database_url import DatabaseUrl, parse_database_url
@@ -34,6 +35,21 @@ def positive_int(raw: str) -> int:
     if value < 1:
         raise ValueError
     return value
+
+
+def whole(most: int) -> Callable[[str], int]:
+    """A whole number from 1 to `most` (the setting's description names both): every count
+    has a ceiling, so no value overflows gRPC's 32-bit options or asks for millions of
+    threads, connections or cache entries."""
+
+    def parse(raw: str) -> int:
+        value = positive_int(raw)
+        if value > most:
+            raise ValueError
+        return value
+
+    parse.__name__ = f"whole_up_to_{most}"
+    return parse
 
 
 def port(raw: str) -> int:
@@ -110,10 +126,13 @@ def db_tls(raw: str) -> str:
     return mode
 
 
+MAX_PROCESSES = 256
+
+
 def processes(raw: str) -> int:
     if raw.strip().lower() == "auto":
-        return usable_cpus()
-    return positive_int(raw)
+        return min(usable_cpus(), MAX_PROCESSES)
+    return whole(MAX_PROCESSES)(raw)
 
 
 def readable_file(raw: str) -> Path:

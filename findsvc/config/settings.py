@@ -9,7 +9,11 @@ from findsvc.config import parsers as parse
 from findsvc.config.database_url import DatabaseUrl
 from findsvc.config.options import Option, options, setting
 
-WHOLE = "a whole number >= 1"
+
+def up_to(most: int) -> str:
+    return f"a whole number from 1 to {most}"
+
+
 SECONDS = "seconds"
 PORT = "a port from 0 to 65535"
 PEM_FILE = "a readable PEM file"
@@ -79,36 +83,38 @@ class Settings:
     port: int = setting(50051, parse.port, PORT, "gRPC port (0 picks a free one)")
     log_level: str = setting("INFO", parse.log_level, "DEBUG, INFO, WARNING or ERROR", "log level")
     # Few threads: each extra one costs GIL hand-offs.
-    workers: int = setting(4, parse.positive_int, WHOLE, "threads running calls", see="Performance")
+    workers: int = setting(
+        4, parse.whole(256), up_to(256), "threads running calls", see="Performance"
+    )
     max_concurrency: int = setting(
-        64, parse.positive_int, WHOLE, f"FindService calls served at once; {REFUSED}"
+        64, parse.whole(10_000), up_to(10_000), f"FindService calls served at once; {REFUSED}"
     )
     # One a client connection with client-side health checking: about 77 KiB and a thread
     # each, connection included (tests/e2e/test_health_checking_clients.py measures it).
     max_health_watches: int = setting(
         512,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(4096),
+        up_to(4096),
         "health Watch streams open at once, each on a thread of its own, a few at most on one "
         f"connection; {REFUSED}",
     )
     max_reflection_streams: int = setting(
         4,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(64),
+        up_to(64),
         f"reflection streams open at once, each on a thread of its own; {REFUSED}",
     )
     max_message_bytes: int = setting(
         16384,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(4_194_304),
+        up_to(4_194_304),
         "largest request accepted; a larger one gets RESOURCE_EXHAUSTED",
     )
     # Also the queries in flight before lookups coalesce (db_queries_in_flight).
     db_pool_size: int = setting(
         2,
-        parse.positive_int,
-        WHOLE,
+        parse.whole(256),
+        up_to(256),
         "open DB connections at most; lookups arriving while all are busy share one query",
         see="Performance",
     )
@@ -218,10 +224,33 @@ class Settings:
     metrics_port: int = setting(
         9464, parse.port, PORT, "Prometheus /metrics port (0 picks a free one)", see="Metrics"
     )
+    # Limits a client cannot push past (see docs/hardening.md).
+    health_port: int | None = setting(
+        None,
+        parse.port,
+        PORT,
+        "plaintext port of its own serving health Check, for the kubelet's probes: a flood on "
+        "the gRPC port cannot starve them (0 picks a free one)",
+        unset="off: health on the gRPC port only",
+    )
+    max_connections: int = setting(
+        1000,
+        parse.whole(100_000),
+        up_to(100_000),
+        "open client connections to the gRPC port at most (about 20 KiB each while idle); "
+        "more are closed as they arrive",
+    )
+    connection_idle_s: float = setting(
+        120.0,
+        parse.positive_seconds,
+        "seconds > 0",
+        "close a client connection (GOAWAY) that has had no call this long; the client "
+        "reconnects at its next call",
+    )
     processes: int = setting(
         1,
         parse.processes,
-        "a whole number >= 1 or auto",
+        f"{up_to(parse.MAX_PROCESSES)} or auto",
         "server processes sharing the port; auto: one per CPU this process may use (the "
         "affinity mask, capped by the cgroup CPU quota rounded up)",
         see="Performance",
@@ -250,7 +279,9 @@ class Settings:
     cache_ttl_s: float = setting(
         0.0, parse.seconds, SECONDS, "ttl cache: keep found users this long (0: off)"
     )
-    cache_size: int = setting(10000, parse.positive_int, WHOLE, "cache entries at most (LRU)")
+    cache_size: int = setting(
+        10000, parse.whole(1_000_000), up_to(1_000_000), "cache entries at most (LRU)"
+    )
     cache_negative_ttl_s: float = setting(
         0.0,
         parse.seconds,

@@ -90,6 +90,11 @@ class RepositoryMisconfigured(RepositoryUnavailable):
     """The store cannot be used as set up, whatever its state: the fault is on our side."""
 
 
+class RepositorySchemaMismatch(RepositoryUnavailable):
+    """The store answers, but its table lacks what the lookups read: no retry will help until
+    the schema changes. The message says what is missing and quotes no data."""
+
+
 class TableChanges(Protocol):
     """Told of each change to the users table as it commits, e.g. by a binlog follower."""
 

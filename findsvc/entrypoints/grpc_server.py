@@ -15,8 +15,10 @@ import grpc
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE_NAME
 from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health_port import HealthPort
 from findsvc.entrypoints.runtime.call_lanes import calls_admitted
 from findsvc.entrypoints.runtime.closing_gate import ClosingGate
+from findsvc.process.allocator import start_trimming
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         # queue (cheaper under a flood) refuses part of a burst on an idle server.
         ("grpc.server.max_pending_requests", settings.max_concurrency),
         ("grpc.server.max_pending_requests_hard_limit", 2 * settings.max_concurrency),
+        # Idle connections cost memory: at most this many, each closed after an idle spell.
+        ("grpc.max_allowed_incoming_connections", settings.max_connections),
+        ("grpc.max_connection_idle_ms", int(settings.connection_idle_s * 1000)),
     ]
 
 
@@ -59,20 +64,28 @@ class FindServer:
         port: int,
         readiness: Readiness,
         closing_gate: ClosingGate,
+        health_port: HealthPort | None = None,
     ) -> None:
         """`server` listens on `port` and serves through `closing_gate`, which stop() closes;
-        `readiness` publishes the database's state to its health service."""
+        `readiness` publishes the database's state to its health service, which
+        `health_port`, if any, also serves to the kubelet on a port of its own."""
         self._settings = settings
         self._server = server
         self.port = port
         self.readiness = readiness
         self._closing_gate = closing_gate
+        self.health_port = health_port
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 
     def start(self) -> None:
         self._server.start()
         self.readiness.start()
+        start_trimming(self._stopped)  # closed connections' memory back to the kernel
+        if self.health_port is not None:
+            self.health_port.start()
+            port = self.health_port.port
+            log.info("health on port %d", port, extra={"health_port": port})
         log.info(
             "serving %s on %s",
             FIND_SERVICE_NAME,

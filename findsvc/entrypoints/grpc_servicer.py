@@ -13,7 +13,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from findsvc.domain.model import CorruptUserRecord, InvalidName, User, UserNotFound
-from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable, UserRepository
+from findsvc.domain.ports import (
+    RepositorySchemaMismatch,
+    RepositoryTimeout,
+    RepositoryUnavailable,
+    UserRepository,
+)
 from findsvc.domain.read_after import InvalidReadAfter, ReadAfter, reading_after
 from findsvc.service_layer.find_user import find_user
 from findsvc.service_layer.find_users import (
@@ -113,6 +118,8 @@ def abort_for(error: Exception, context: grpc.ServicerContext) -> NoReturn:
         )
     if isinstance(error, CorruptUserRecord):
         log_corrupt(error)
+    if isinstance(error, RepositorySchemaMismatch):  # no retry helps; says what is missing
+        context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"the user database: {error}")
     for kind, code, message in STATUS_FOR:
         if isinstance(error, kind):
             context.abort(code, message)

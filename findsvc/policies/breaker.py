@@ -21,6 +21,7 @@ from findsvc.domain.model import DomainError, Name, User
 from findsvc.domain.ports import (
     CheckedRepository,
     Lookup,
+    RepositorySchemaMismatch,
     RepositoryTimeout,
     RepositoryUnavailable,
 )
@@ -101,6 +102,9 @@ class BreakerRepository(Generic[R]):
     def __init__(self, inner: R, breaker: CircuitBreaker) -> None:
         self.inner = inner
         self.breaker = breaker
+        # What opened the circuit, when it is no outage but a schema that does not fit: calls
+        # refused meanwhile say so too.
+        self._mismatch: RepositorySchemaMismatch | None = None
 
     def get(self, name: Name) -> User:
         return self._guarded(self.inner.get, name)
@@ -113,8 +117,10 @@ class BreakerRepository(Generic[R]):
             self.inner.ping()
         except RepositoryUnavailable as error:
             if _blames_store(error):
+                self._failed(error)
                 self.breaker.trip()
             raise
+        self._mismatch = None
         self.breaker.succeeded()
 
     def close(self) -> None:
@@ -122,11 +128,15 @@ class BreakerRepository(Generic[R]):
 
     def _guarded(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.breaker.allow():
+            mismatch = self._mismatch
+            if mismatch is not None:
+                raise mismatch.fresh()
             raise RepositoryUnavailable("database unavailable (circuit open)")
         try:
             result = method(*args, **kwargs)
         except RepositoryUnavailable as error:
             if _blames_store(error):
+                self._failed(error)
                 self.breaker.failed()
             else:
                 self.breaker.released()
@@ -137,8 +147,12 @@ class BreakerRepository(Generic[R]):
         except BaseException:
             self.breaker.released()
             raise
+        self._mismatch = None
         self.breaker.succeeded()
         return result
+
+    def _failed(self, error: RepositoryUnavailable) -> None:
+        self._mismatch = error if isinstance(error, RepositorySchemaMismatch) else None
 
 
 def _blames_store(error: RepositoryUnavailable) -> bool:

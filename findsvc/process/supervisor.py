@@ -167,12 +167,23 @@ class Supervisor:
             os.close(fd)
 
 
+# prometheus-client's multiprocess mode keeps each process's metrics in files.
+NO_TEMP_DIR = (
+    "findsvc: FINDSVC_PROCESSES > 1 needs a writable temp dir for the processes' metrics"
+    " (TMPDIR, /tmp, or PROMETHEUS_MULTIPROC_DIR; in Kubernetes an emptyDir)"
+)
+
+
 def serve_processes(settings: Settings, serve_one: Callable[[int], int]) -> int:
     """Runs serve_one(index) in settings.processes forked children; returns the exit code."""
     if settings.port == 0:
         print("findsvc: FINDSVC_PORT=0 cannot be shared by several processes", file=sys.stderr)
         return EXIT_CONFIG
-    metrics_dir = _multiprocess_metrics_dir()
+    try:
+        metrics_dir = _multiprocess_metrics_dir()
+    except OSError:
+        print(NO_TEMP_DIR, file=sys.stderr)
+        return EXIT_CONFIG
     supervisor = Supervisor(
         ForkedChildren(serve_one, metrics_dir, reset_signals=HANDLED_SIGNALS), settings.processes
     )

@@ -13,6 +13,7 @@ import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from findsvc.config import ConfigError
+from findsvc.telemetry.metrics_http import start_metrics_http
 
 # go-grpc-prometheus's labels, and who made the call (bounded: middleware/callers.py).
 GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method", "caller")
@@ -193,9 +194,7 @@ def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServ
     """
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: Prometheus ignores them
     try:
-        server, _thread = prometheus_client.start_http_server(
-            port, addr=host.strip("[]"), registry=registry
-        )
+        server = start_metrics_http(registry, host.strip("[]"), port)
     except OSError:
         raise ConfigError(f"cannot serve metrics on port {port}") from None
     return server

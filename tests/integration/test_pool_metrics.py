@@ -53,7 +53,7 @@ class TestPoolMetrics:
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="ok") == 2
         assert pool_connections(metrics) == (0, 1)  # in use, idle
 
-    def test_a_failed_query_is_counted_and_its_connection_dropped(
+    def test_a_failed_query_is_counted_and_a_connection_the_server_answered_on_is_kept(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics
     ) -> None:
         with admin_connection(mysql_url) as conn, conn.cursor() as cursor:
@@ -61,7 +61,7 @@ class TestPoolMetrics:
         with pytest.raises(RepositoryUnavailable):
             repo.get(Name("KrishnaMohan"))
         assert sample(metrics, "findsvc_db_query_duration_seconds_count", outcome="error") == 1
-        assert pool_connections(metrics) == (0, 0)
+        assert pool_connections(metrics) == (0, 1)  # the server answered: the connection is kept
 
     def test_closing_the_repository_empties_the_pool(
         self, mysql_url: DatabaseUrl, repo: MySqlUserRepository, metrics: Metrics

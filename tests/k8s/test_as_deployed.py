@@ -108,11 +108,13 @@ def pod(
     ports = {
         port_number(container, "grpc"): free_port(),
         port_number(container, "metrics"): free_port(),
+        port_number(container, "health"): free_port(),
     }
     env |= {
         "FINDSVC_HOST": "127.0.0.1",
         "FINDSVC_PORT": str(ports[int(env["FINDSVC_PORT"])]),
         "FINDSVC_METRICS_PORT": str(ports[int(env["FINDSVC_METRICS_PORT"])]),
+        "FINDSVC_HEALTH_PORT": str(ports[int(env["FINDSVC_HEALTH_PORT"])]),
         "FINDSVC_DB_URL": f"mysql://{db.user}@{db.host}:{db.port}/{db.database}",
         "FINDSVC_DB_PASSWORD_FILE": str(secret_file),
         "FINDSVC_AUTH_TOKENS_FILE": str(tokens_file),

@@ -54,11 +54,22 @@ class TestRendering:
 
 @every_overlay
 class TestProbes:
-    def test_every_probe_asks_the_grpc_port(self, name: str) -> None:
-        container = findsvc_container(overlay(name))
-        grpc_port = port_number(container, "grpc")
+    def test_every_probe_asks_the_health_port_findsvc_serves_it_on(self, name: str) -> None:
+        objects = overlay(name)
+        container = findsvc_container(objects)
+        health_port = port_number(container, "health")
+        assert container_env(objects, container)["FINDSVC_HEALTH_PORT"] == str(health_port)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"]["port"] == grpc_port, probe
+            assert container[probe]["grpc"]["port"] == health_port, probe
+
+    def test_no_network_policy_rule_opens_the_health_port(self, name: str) -> None:
+        objects = overlay(name)
+        container = findsvc_container(objects)
+        health = {"health", port_number(container, "health")}
+        for policy in [obj for obj in objects if obj["kind"] == "NetworkPolicy"]:
+            for rule in policy["spec"].get("ingress", []):
+                assert rule.get("ports"), "a rule without ports opens every port"
+                assert not health & {port["port"] for port in rule["ports"]}
 
     def test_readiness_asks_for_the_find_service(self, name: str) -> None:
         container = findsvc_container(overlay(name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 
 import pymysql
@@ -26,6 +27,29 @@ CHARSET_ERRORS = frozenset(
 ACCESS_DENIED = 1045
 SSL_CONNECTION_ERROR = 2026
 TABLE_ACCESS_DENIED = (1044, 1142)
+
+
+# The table or a column findsvc reads is gone (renamed, dropped, not yet migrated). The server
+# answered: the connection is fine, and no retry or fresh connection will help.
+BAD_FIELD = 1054
+NO_SUCH_TABLE = 1146
+READ_COLUMNS = ("name", "phone", "since")
+_UNKNOWN_COLUMN = re.compile(r"Unknown column '(?:[^'.]*\.)?([^'.]*)'")
+
+
+def schema_mismatch(error: BaseException) -> str | None:
+    """What the table lacks, in words made here (only our own column names are quoted), or
+    None when `error` is no schema mismatch."""
+    code = error_code(error)
+    if code == NO_SUCH_TABLE:
+        return "the table ums_users does not exist"
+    if code != BAD_FIELD:
+        return None
+    found = _UNKNOWN_COLUMN.search(str(error.args[1]) if len(error.args) > 1 else "")
+    column = found.group(1) if found else None
+    if column in READ_COLUMNS:
+        return f"the table ums_users has no column {column}"
+    return f"the table ums_users lacks a column findsvc reads ({', '.join(READ_COLUMNS)})"
 
 
 def error_code(error: BaseException) -> int | None:

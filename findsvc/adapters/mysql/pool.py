@@ -36,6 +36,11 @@ class PoolExhausted(Exception):
     """Every connection stayed busy for the whole wait."""
 
 
+class ConnectionStillGood(Exception):
+    """Raised through `connection()`: the use failed, but the server answered and the
+    connection is fine. Counted as a failed use, and the connection goes back to the pool."""
+
+
 @dataclass
 class _Idle(Generic[C]):
     conn: C
@@ -87,9 +92,12 @@ class ConnectionPool(Generic[C]):
             started = time.perf_counter()
             try:
                 yield conn, reused
-            except BaseException:
+            except BaseException as error:
                 self._used(started, ok=False)
-                _close_quietly(conn)
+                if isinstance(error, ConnectionStillGood):
+                    self._give_back(conn, generation)
+                else:
+                    _close_quietly(conn)
                 raise
             self._used(started, ok=True)
             self._give_back(conn, generation)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import ssl
 from collections.abc import Callable, Iterable, Sequence
@@ -19,25 +18,35 @@ from findsvc.adapters.mysql.errors import (
     describe,
     is_charset_error,
     is_driver_error,
+    schema_mismatch,
 )
-from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
+from findsvc.adapters.mysql.failure_log import FailureLog
+from findsvc.adapters.mysql.pool import (
+    ConnectionPool,
+    ConnectionStillGood,
+    PoolExhausted,
+    PoolObserver,
+)
+from findsvc.adapters.mysql.resolver import NameNotResolved, Resolver
 from findsvc.adapters.mysql.target import MySqlTarget
-from findsvc.adapters.rows import user_from_row
+from findsvc.adapters.rows import duplicate, user_from_row
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import (
     Lookup,
     RepositoryMisconfigured,
+    RepositorySchemaMismatch,
     RepositoryTimeout,
     RepositoryUnavailable,
 )
 
-log = logging.getLogger(__name__)
-
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 # Explicit columns by name: the AddService owns the table and may add or reorder columns.
-FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 1"
+# Two rows, to tell a name stored twice (a table without the unique key) from one stored once.
+FIND_BY_NAME = "SELECT name, phone, since FROM ums_users WHERE name = %s LIMIT 2"
+# Readiness reads the columns the lookups read: a renamed column is an outage, not SERVING.
+HEALTH_QUERY = "SELECT name, phone, since FROM ums_users LIMIT 1"
 
 
 class _UnstorableName(Exception):
@@ -76,7 +85,8 @@ class MySqlUserRepository:
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
             self._connect, pool_size, pool_observer, max_idle_s
         )
-        self._last_failure: str | None = None  # logged once, not at every failed call
+        self._resolver = Resolver()
+        self._failures = FailureLog(role)  # logged when it starts and ends, not at every call
         self._query_timeout_s = query_timeout_s
         # A callable is asked at every connect, so a rotated Secret file needs no restart.
         self._password = password
@@ -84,16 +94,21 @@ class MySqlUserRepository:
     def _connect(self) -> pymysql.connections.Connection[Any]:
         # Called inside _fetch_all's budget: connecting spends it too. The connect timeout
         # covers the handshake's reads and writes as well.
-        timeout = min(self._connect_args["connect_timeout"], _seconds_left())
-        return pymysql.connect(
+        args = self._connect_args
+        timeout = min(args["connect_timeout"], _seconds_left())
+        conn = pymysql.connect(
             **{
-                **self._connect_args,
+                **args,
                 "password": self._current_password(),
                 "connect_timeout": timeout,
                 "read_timeout": timeout,
                 "write_timeout": timeout,
+                "defer_connect": True,
             }
         )
+        # The host name is resolved within the budget too (resolver.py).
+        conn.connect(self._resolver.connect(args["host"], args["port"], timeout))
+        return conn
 
     def _current_password(self) -> bytes:
         # MySQL hashes the password's UTF-8 bytes; PyMySQL would encode a str as Latin-1.
@@ -102,12 +117,14 @@ class MySqlUserRepository:
 
     def get(self, name: Name) -> User:
         try:
-            row = self._fetch_one(FIND_BY_NAME, (name.value,))
+            rows = self._fetch_all(FIND_BY_NAME, (name.value,))
         except _UnstorableName:
-            row = None
-        if row is None:
+            rows = []
+        if not rows:
             raise UserNotFound(name)
-        return user_from_row(*row)
+        if len(rows) > 1:
+            raise duplicate(rows[0][0])
+        return user_from_row(*rows[0])
 
     def get_many(self, names: Sequence[Name]) -> list[Lookup]:
         try:
@@ -124,7 +141,7 @@ class MySqlUserRepository:
 
     def ping(self) -> None:
         """Raises RepositoryUnavailable unless the table can be read."""
-        self._fetch_one("SELECT 1 FROM ums_users LIMIT 1", ())
+        self._fetch_all(HEALTH_QUERY, ())
 
     def select_value(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         """The first column of the first row (None for no row), within the call's budget:
@@ -157,41 +174,49 @@ class MySqlUserRepository:
                 ):
                     _limit_socket_waits(conn, _seconds_left())
                     rows = _execute(cursor, sql, args)
-                self._last_failure = None
+                self._failures.succeeded()
                 if rows is None:
                     raise _UnstorableName
                 return rows
             except PoolExhausted:
-                raise _timeout(
+                raise self._timeout(
                     "no database connection free in time", budget, in_store=False
                 ) from None
             except _UnstorableName:
                 raise
+            except _SchemaMismatch as mismatch:
+                self._failures.failed(f"schema mismatch: {mismatch.missing}")
+                raise RepositorySchemaMismatch(mismatch.missing) from None
             except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
+                if isinstance(error, NameNotResolved):  # the name, not the database
+                    self._failures.failed(str(error))
+                    raise RepositoryUnavailable("database host name did not resolve") from None
                 if budget.expired:
                     # PyMySQL has closed the connection: a hung query's socket is not reused.
-                    raise _timeout(
+                    raise self._timeout(
                         "database did not answer in time", budget, in_store=True
                     ) from None
                 if not is_driver_error(error):
                     # Not the database's doing (a password the driver cannot send, a missing
                     # RSA library...): still UNAVAILABLE to callers, and counted by the breaker.
-                    self._log_failure(describe(error))
+                    self._failures.failed(describe(error))
                     raise RepositoryMisconfigured(f"client failed: {describe(error)}") from None
                 if reused and isinstance(error, CONNECTION_ERRORS):
                     self._pool.invalidate()
                     if attempt == 1:
                         continue
-                self._log_failure(describe(error))
+                self._failures.failed(describe(error))
                 raise RepositoryUnavailable("database unavailable") from None
         raise AssertionError("unreachable")
 
-    def _log_failure(self, description: str) -> None:
-        # Once per kind of failure until a query succeeds: a health check every few seconds
-        # against a down database must not flood the log.
-        if description != self._last_failure:
-            self._last_failure = description
-            log.warning("%s unavailable: %s", self._role, description)
+    def _timeout(
+        self, message: str, budget: deadline.Deadline, in_store: bool
+    ) -> RepositoryTimeout:
+        # A caller's short deadline, or a busy pool, says nothing about the database.
+        blames_store = in_store and not budget.set_by_caller
+        if blames_store:
+            self._failures.failed(f"timeout: {message}")
+        return RepositoryTimeout(message, blames_store=blames_store)
 
     def create_schema(self) -> None:
         """Creates the database and the table as the AddService would, for dev and tests."""
@@ -213,18 +238,29 @@ class MySqlUserRepository:
 
     def close(self) -> None:
         self._pool.close()
+        self._resolver.close()
+
+
+class _SchemaMismatch(ConnectionStillGood):
+    def __init__(self, missing: str) -> None:
+        super().__init__(missing)
+        self.missing = missing
 
 
 def _execute(
     cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
 ) -> list[tuple[Any, ...]] | None:
-    """The rows, or None when the table's charset cannot hold a name asked for. The server
-    answered that with an error and the connection is fine: it goes back to the pool."""
+    """The rows, or None when the table's charset cannot hold a name asked for; raises
+    _SchemaMismatch when the table lacks what the query reads. The server answered these
+    with an error and the connection is fine: it goes back to the pool."""
     try:
         cursor.execute(sql, args)
     except pymysql.err.MySQLError as error:
         if is_charset_error(error):
             return None
+        missing = schema_mismatch(error)
+        if missing is not None:
+            raise _SchemaMismatch(missing) from None
         raise
     return list(cursor.fetchall())
 
@@ -240,11 +276,3 @@ def _limit_socket_waits(conn: pymysql.connections.Connection[Any], seconds: floa
     # fixed at connect, but a pooled connection serves calls with different budgets.
     conn._read_timeout = seconds  # type: ignore[attr-defined]
     conn._write_timeout = seconds  # type: ignore[attr-defined]
-
-
-def _timeout(message: str, budget: deadline.Deadline, in_store: bool) -> RepositoryTimeout:
-    # A caller's short deadline, or a busy pool, says nothing about the database.
-    blames_store = in_store and not budget.set_by_caller
-    if blames_store:
-        log.warning("database timeout: %s", message)
-    return RepositoryTimeout(message, blames_store=blames_store)
