@@ -20,6 +20,8 @@ from devkit.server import ServerProcess, StartServer, serving
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import insert_user, private_users_db, table_locked, url_string
+from tests.support.held_calls import finds_waiting_on_the_lock
+from tests.support.load import wait_for
 
 # The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
 KRISHNA_JSON = {
@@ -197,7 +199,7 @@ class TestSlowAndBusy:
         with table_locked(users_db):
             holder = threading.Thread(target=envoy.request, args=("GET", "/user/KrishnaMohan"))
             holder.start()  # the one call findsvc takes waits on the locked table
-            time.sleep(0.5)
+            wait_for(lambda: finds_waiting_on_the_lock(users_db) == 1, 20)
             reply = envoy.request("GET", "/user/KrishnaMohan")
         holder.join()
         assert reply.status == 429
