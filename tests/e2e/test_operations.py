@@ -67,6 +67,7 @@ class TestGrpcurl:
             [GRPCURL, "-plaintext", quiet.target, "list"], capture_output=True, text=True
         )
         assert listed.returncode != 0
+        assert "server does not support the reflection API" in listed.stderr
 
 
 class TestCli:

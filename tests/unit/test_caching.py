@@ -135,7 +135,10 @@ class TestBatches:
         repo, _ = cache(store)
         repo.get(Name("KrishnaMohan"))
         lookups = repo.get_many([Name("GraceHopper"), Name("KrishnaMohan"), Name("NobodyAtAll")])
-        assert [type(lookup).__name__ for lookup in lookups] == ["User", "User", "UserNotFound"]
+        grace, krishna, nobody = lookups
+        assert isinstance(grace, User) and grace.name == Name("GraceHopper")
+        assert isinstance(krishna, User) and krishna.name == Name("KrishnaMohan")
+        assert isinstance(nobody, UserNotFound) and nobody.name == Name("NobodyAtAll")
         assert store.batches == [["GraceHopper", "NobodyAtAll"]]
         repo.get(Name("GraceHopper"))
         assert store.singles == ["KrishnaMohan"]

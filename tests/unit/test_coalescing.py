@@ -81,8 +81,9 @@ class TestUnderLoad:
         store = FakeStore("KrishnaMohan", "GraceHopper")
         repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
         outcomes = queue_behind_a_busy_query(store, repo, ["BrokenPhone1", "GraceHopper"])
-        assert isinstance(outcomes[0][0], CorruptUserRecord)
-        assert isinstance(outcomes[1][0], User)
+        corrupt, grace = outcomes[0][0], outcomes[1][0]
+        assert isinstance(corrupt, CorruptUserRecord) and corrupt.name == "BrokenPhone1"
+        assert isinstance(grace, User) and grace.name == Name("GraceHopper")
 
     def test_an_outage_fails_every_lookup_of_the_batch_as_unavailable(self) -> None:
         store = FakeStore("KrishnaMohan", "GraceHopper")
