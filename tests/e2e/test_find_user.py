@@ -7,8 +7,10 @@ import pytest
 
 from devkit.server import ServerProcess, StartServer
 from findsvc.config import DatabaseUrl
+from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, find_user, violated_fields
-from tests.support.db import insert_user
+from tests.support.db import insert_user, table_locked
+from tests.support.held_calls import held_calls_env
 from tests.support.load import wait_for
 
 
@@ -84,3 +86,20 @@ class TestDatabaseDown:
         # Refused at once: a call that waited would end in its 5 s deadline's DEADLINE_EXCEEDED.
         assert error.code() == grpc.StatusCode.UNAVAILABLE
         assert "Traceback" not in down.logs
+
+
+class TestASlowDatabase:
+    def test_a_query_past_our_cap_is_deadline_exceeded_from_the_server(
+        self, users_db: DatabaseUrl, start_server: StartServer
+    ) -> None:
+        slow = start_server(held_calls_env(users_db, FINDSVC_DB_TIMEOUT_S="1"))
+        with (
+            slow.channel() as channel,
+            table_locked(users_db),
+            pytest.raises(grpc.RpcError) as raised,
+        ):
+            # The caller's deadline is far past the cap: the server's status, not the client's.
+            stub = find_service_pb2_grpc.FindServiceStub(channel)
+            stub.FindUser(find_service_pb2.FindUserRequest(name=KRISHNA), timeout=60)
+        assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert raised.value.details() == "the user database did not answer in time"
