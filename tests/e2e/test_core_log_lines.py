@@ -4,6 +4,9 @@ with GRPC_VERBOSITY: the log stays one JSON object a line, and a client cannot w
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -38,6 +41,25 @@ class TestATakenPort:
         )
         assert clash.process.wait(timeout=30) == 2
         assert clash.logs.splitlines() == [f"findsvc: cannot listen on {server.target}"]
+
+    def test_is_one_line_from_the_console_script_too(
+        self, server: ServerProcess, tmp_path: Path
+    ) -> None:
+        # The image's entrypoint is the `findsvc` script, not `python -m findsvc`.
+        script = Path(sys.executable).parent / "findsvc"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("FINDSVC_", "GRPC_"))},
+            "FINDSVC_HOST": "127.0.0.1",
+            "FINDSVC_PORT": str(server.port),
+            "FINDSVC_DB_URL": f"sqlite:///{tmp_path}/x.db",
+        }
+        clash = subprocess.run(
+            [script, "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert clash.returncode == 2
+        assert (clash.stdout + clash.stderr).splitlines() == [
+            f"findsvc: cannot listen on {server.target}"
+        ]
 
 
 class TestFailedClientHandshakes:
