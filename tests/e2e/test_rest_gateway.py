@@ -18,17 +18,12 @@ from devkit.envoy import EnvoyProcess
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer, serving
 from findsvc.config import DatabaseUrl
-from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
+from tests.support.calls import KRISHNA, KRISHNA_JSON, KRISHNA_SINCE
 from tests.support.db import insert_user, private_users_db, table_locked, url_string
 from tests.support.held_calls import finds_waiting_on_the_lock
 from tests.support.load import wait_for
 
 # The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
-KRISHNA_JSON = {
-    "name": KRISHNA,
-    "phone": str(KRISHNA_PHONE),
-    "since": KRISHNA_SINCE.isoformat().replace("+00:00", "Z"),
-}
 # Names a URL must escape: a space, a slash, and non-ASCII (UTF-8 bytes, %-escaped).
 ESCAPED_NAMES = ("Krishna Mohan", "Krishna/Mohan", "कृष्णमोहनजी")
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
