@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
-from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 from findsvc.policies.coalescing import CoalescingRepository
 from tests.unit.fakes import BudgetRecordingStore, FakeStore
 
@@ -173,3 +173,46 @@ class TestDeadlinesInTheQueue:
         assert isinstance(outcome[0], RepositoryTimeout)
         store.gate.set()
         holder.join(5)
+
+
+class BrokenBatches(FakeStore):
+    """A batch query that fails in a way no one planned for."""
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        super().get_many(names)
+        raise RuntimeError("a bug in the store")
+
+
+class TestWhatQueuedCallersGet:
+    def test_an_unexpected_fault_in_their_batch_fails_each_as_unavailable_at_once(self) -> None:
+        store = BrokenBatches("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
+        holder = hold_the_only_slot(store, repo)
+        # The first queued has the latest deadline, so it runs the batch for the other two.
+        queued = [in_thread(lambda: repo.get(Name("GraceHopper")))]
+        queued += [
+            in_thread(lambda n=n: get_within(repo, n, 3)) for n in ("AdaLovelace", "AlanTuring1")
+        ]
+        while len(repo._queue) < 3:
+            threading.Event().wait(0.01)
+        store.gate.set()
+        for thread, _ in [(holder, None), *queued]:
+            thread.join(30)
+        leader, *others = [outcome[0] for _, outcome in queued]
+        # The one that ran the batch sees the bug; the others are told to retry at once, not
+        # left to wait out their deadlines.
+        assert isinstance(leader, RuntimeError)
+        assert [type(o) for o in others] == [RepositoryUnavailable, RepositoryUnavailable]
+        assert (repo.batches, repo.coalesced) == (1, 3)
+
+    def test_one_whose_deadline_ends_in_the_queue_is_not_held_against_the_store(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=30)
+        holder = hold_the_only_slot(store, repo)
+        try:
+            with pytest.raises(RepositoryTimeout) as raised:
+                get_within(repo, "GraceHopper", 0.05)
+            assert raised.value.blames_store is False
+        finally:
+            store.gate.set()
+            holder.join(5)
