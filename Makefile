@@ -126,7 +126,7 @@ k8s:
 mutate: $(STAMP)
 	nice -n 19 $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut export-cicd-stats
-	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); print(f"mutation score: {s[\"killed\"]} killed of {s[\"total\"]} ({s[\"survived\"]} survived, {s[\"no_tests\"]} with no test)")'
+	@$(BIN)/python -c 'import json; print("mutation score: {killed} killed of {total} ({survived} survived, {timeout} timed out, {no_tests} with no test)".format(**json.load(open("mutants/mutmut-cicd-stats.json"))))'
 
 clean:
 	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules
