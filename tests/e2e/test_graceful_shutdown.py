@@ -20,7 +20,7 @@ from tests.support.held_calls import (
 )
 from tests.support.load import wait_for
 
-DRAIN_S = 6  # readiness flips and the late callers arrive inside it, on a busy machine too
+DRAIN_S = 10  # readiness flips and the late callers arrive inside it, on a busy machine too
 
 
 class TestRollingUpdate:
