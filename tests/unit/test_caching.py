@@ -200,3 +200,37 @@ class TestWhatMetricsAndCallersSee:
         finally:
             store.gate.set()
             first.join(5)
+
+    def test_names_nobody_has_never_push_a_found_user_out(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store, size=1)
+        repo.get(Name("KrishnaMohan"))
+        for i in range(3):  # a caller trying names: none is remembered, so none evicts
+            with pytest.raises(UserNotFound):
+                repo.get(Name(f"NobodyAtAll{i}"))
+        repo.get(Name("KrishnaMohan"))
+        assert store.singles.count("KrishnaMohan") == 1
+
+    def test_a_caller_without_a_deadline_waits_on_anothers_lookup_for_the_cap_only(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CachingRepository(store, 10, 100, 0, FakeClock(), cap_s=0.2)
+        store.gate.clear()
+        outcomes: list[object] = []
+
+        def lookup() -> None:
+            try:
+                outcomes.append(repo.get(Name("KrishnaMohan")))
+            except RepositoryTimeout as error:
+                outcomes.append(error)
+
+        first = threading.Thread(target=lookup)
+        first.start()
+        assert store.entered.acquire(timeout=5)
+        waiter = threading.Thread(target=lookup)
+        waiter.start()
+        waiter.join(10)  # far past the 0.2 s cap; the store holds the lookup all along
+        timed_out = list(outcomes)
+        store.gate.set()
+        first.join(5)
+        waiter.join(5)
+        assert [type(o) for o in timed_out] == [RepositoryTimeout, RepositoryTimeout]
