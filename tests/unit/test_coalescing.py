@@ -183,6 +183,14 @@ class BrokenBatches(FakeStore):
         raise RuntimeError("a bug in the store")
 
 
+class SlowBatches(FakeStore):
+    """A batch query the store itself let run past our cap."""
+
+    def get_many(self, names: Sequence[Name]) -> list[Lookup]:
+        super().get_many(names)
+        raise RepositoryTimeout("database did not answer in time", blames_store=True)
+
+
 class TestWhatQueuedCallersGet:
     def test_an_unexpected_fault_in_their_batch_fails_each_as_unavailable_at_once(self) -> None:
         store = BrokenBatches("KrishnaMohan", "GraceHopper")
@@ -216,3 +224,29 @@ class TestWhatQueuedCallersGet:
         finally:
             store.gate.set()
             holder.join(5)
+
+    def test_a_batch_that_times_out_is_a_timeout_for_every_caller_in_it(self) -> None:
+        store = SlowBatches("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=1, cap_s=5)
+        outcomes = queue_behind_a_busy_query(store, repo, ["GraceHopper", "AdaLovelace"])
+        assert [type(o[0]) for o in outcomes] == [RepositoryTimeout, RepositoryTimeout]
+
+    def test_no_more_queries_than_max_in_flight_run_at_once(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        repo = CoalescingRepository(store, max_in_flight=2, cap_s=5)
+        repo.get(Name("KrishnaMohan"))  # one query come and gone: the count is back to 0
+        assert store.entered.acquire(timeout=5)  # its entry into the store, counted
+        store.gate.clear()
+        running = [in_thread(lambda: repo.get(Name("KrishnaMohan"))) for _ in range(2)]
+        for _ in running:
+            assert store.entered.acquire(timeout=5)
+        third, _ = in_thread(lambda: repo.get(Name("GraceHopper")))
+        for _ in range(500):  # the third waits for a free query
+            if repo._queue:
+                break
+            threading.Event().wait(0.01)
+        assert len(repo._queue) == 1
+        assert not store.entered.acquire(timeout=0.2)
+        store.gate.set()
+        for thread, _ in [*running, (third, None)]:
+            thread.join(5)
