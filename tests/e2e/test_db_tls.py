@@ -18,6 +18,7 @@ from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, NOT_SERVING, findsvc
 from tests.support.certs import make_pki
 from tests.support.db import admin_connection, url_string
+from tests.support.load import wait_for
 
 Start = Callable[[dict[str, str]], ServerProcess]
 CERTIFICATE_FAILED = "TLS certificate verification failed"
@@ -51,6 +52,14 @@ def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> Non
         time.sleep(0.05)
 
 
+def aborted_connects(url: DatabaseUrl) -> int:
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Aborted_connects'")
+        row = cursor.fetchone()
+        assert row is not None
+        return int(row[1])
+
+
 def find_code(server: ServerProcess) -> grpc.StatusCode:
     with FindClient(server.target, deadline_s=5) as client:
         try:
@@ -72,14 +81,16 @@ class TestTlsToMySql:
             assert client.find(KRISHNA).phone == KRISHNA_PHONE
 
     def test_a_wrong_ca_is_unavailable_and_not_ready_with_one_line_saying_why(
-        self, start: Start, tmp_path: Path
+        self, start: Start, tmp_path: Path, users_db: DatabaseUrl
     ) -> None:
         other_ca = make_pki(tmp_path, "some other CA").ca
         server = start({"FINDSVC_DB_TLS": "verify-identity", "FINDSVC_DB_TLS_CA": str(other_ca)})
         wait_for_log(server, CERTIFICATE_FAILED)
         server.wait_health(status=NOT_SERVING)
         assert find_code(server) == grpc.StatusCode.UNAVAILABLE
-        time.sleep(1.5)  # three more readiness checks fail the same way
+        refused = aborted_connects(users_db)
+        # Three more readiness checks fail the same way: MariaDB counts each broken handshake.
+        wait_for(lambda: aborted_connects(users_db) >= refused + 3, 30)
         assert server.logs.count(CERTIFICATE_FAILED) == 1
 
     def test_off_against_an_account_that_requires_ssl_is_refused_and_findsvc_says_so(

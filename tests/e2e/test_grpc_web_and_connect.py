@@ -18,13 +18,12 @@ from tests.support.browsers import (
     connect_proto,
     grpc_web,
 )
-from tests.support.calls import KRISHNA, KRISHNA_PHONE
+from tests.support.calls import KRISHNA, KRISHNA_JSON, KRISHNA_PHONE
 from tests.support.rest import ready_envoy
 
 NOBODY = "NobodyByThisName"
 FIND_KRISHNA = find_service_pb2.FindUserRequest(name=KRISHNA)
 FIND_NOBODY = find_service_pb2.FindUserRequest(name=NOBODY)
-KRISHNA_JSON = {"name": KRISHNA, "phone": str(KRISHNA_PHONE), "since": "2018-03-14T09:30:00Z"}
 
 
 @pytest.fixture(scope="module")

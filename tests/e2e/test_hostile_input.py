@@ -14,6 +14,8 @@ from glarimy.ums.find.v1 import find_service_pb2
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, SERVING, find, health_status
 
 FIND_USER = "/glarimy.ums.find.v1.FindService/FindUser"
+BATCH_FIND_USERS = "/glarimy.ums.find.v1.FindService/BatchFindUsers"
+MAX_MESSAGE_BYTES = 16_384  # FINDSVC_MAX_MESSAGE_BYTES' default
 ANSWERS = {
     grpc.StatusCode.OK,
     grpc.StatusCode.NOT_FOUND,
@@ -31,9 +33,9 @@ def channel(server: ServerProcess) -> Iterator[grpc.Channel]:
         yield channel
 
 
-def send_raw(channel: grpc.Channel, payload: bytes) -> grpc.StatusCode:
-    """FindUser with these exact bytes as the request, no serializer in between."""
-    call = channel.unary_unary(FIND_USER)
+def send_raw(channel: grpc.Channel, payload: bytes, method: str = FIND_USER) -> grpc.StatusCode:
+    """FindUser (or `method`) with these exact bytes as the request, no serializer in between."""
+    call = channel.unary_unary(method)
     try:
         call(payload, timeout=5)
     except grpc.RpcError as error:
@@ -80,11 +82,13 @@ class TestRawBytes:
         known = find_service_pb2.FindUserRequest(name=KRISHNA).SerializeToString()
         assert send_raw(channel, known + b"\x10\x2a") == grpc.StatusCode.OK
 
-    @pytest.mark.parametrize("size", [16_385, 1_000_000, 8_000_000])
+    @pytest.mark.parametrize("method", [FIND_USER, BATCH_FIND_USERS])
+    @pytest.mark.parametrize("size", [MAX_MESSAGE_BYTES + 1, 1_000_000, 8_000_000])
     def test_an_oversize_message_is_resource_exhausted(
-        self, channel: grpc.Channel, size: int
+        self, channel: grpc.Channel, size: int, method: str
     ) -> None:
-        assert send_raw(channel, b"\x0a" + b"\x00" * size) == grpc.StatusCode.RESOURCE_EXHAUSTED
+        payload = b"\x0a" + b"\x00" * (size - 1)  # `size` bytes in all
+        assert send_raw(channel, payload, method) == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 WATCH = "/grpc.health.v1.Health/Watch"
@@ -110,6 +114,16 @@ class TestMessageSize:
     def test_a_megabyte_request_is_refused(self, channel: grpc.Channel) -> None:
         assert find(channel, "x" * 1_000_000) == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert find(channel, KRISHNA) == grpc.StatusCode.OK
+
+    def test_a_batch_of_well_formed_names_past_the_size_limit_is_refused_by_size(
+        self, channel: grpc.Channel
+    ) -> None:
+        names = [f"SomeUser{i:024d}" for i in range(500)]  # 32 characters each
+        request = find_service_pb2.BatchFindUsersRequest(names=names).SerializeToString()
+        assert len(request) > MAX_MESSAGE_BYTES
+        assert send_raw(channel, request, BATCH_FIND_USERS) == grpc.StatusCode.RESOURCE_EXHAUSTED
+        small = find_service_pb2.BatchFindUsersRequest(names=[KRISHNA]).SerializeToString()
+        assert send_raw(channel, small, BATCH_FIND_USERS) == grpc.StatusCode.OK
 
 
 class TestAfterwards:

@@ -29,8 +29,8 @@ class TestLoadShedding:
             server.channel() as channel,
         ):
             started = time.monotonic()
-            assert find(channel, KRISHNA) == grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert time.monotonic() - started < 1.0
+            assert find(channel, KRISHNA, timeout_s=30) == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert time.monotonic() - started < 10  # refused, not queued behind the lock
         assert in_flight.join() == [grpc.StatusCode.OK] * 2
 
     def test_shed_calls_are_counted_as_resource_exhausted_but_not_timed_or_logged(

@@ -15,6 +15,8 @@ from tests.support.calls import KRISHNA, KRISHNA_PHONE, health_status
 from tests.support.calls import find as find_code
 from tests.support.metrics import FIND_USER_LABELS, log_entries, metrics_port, scrape, value
 
+FIND_USER_METHOD = "/glarimy.ums.find.v1.FindService/FindUser"
+
 
 def find(server: ServerProcess, name: str, request_id: str | None = None) -> grpc.StatusCode:
     metadata = (("x-request-id", request_id),) if request_id else None
@@ -118,17 +120,18 @@ class TestAccessLogs:
         find(observed, "NobodyByThisName", request_id=request_id)
         entry = wait_for_log(observed, request_id)
         assert entry["level"] == "INFO"
-        assert entry["method"] == "/glarimy.ums.find.v1.FindService/FindUser"
+        assert entry["method"] == FIND_USER_METHOD
         assert entry["code"] == "NOT_FOUND"
         assert entry["duration_ms"] >= 0
         assert entry["peer"].startswith("ipv4:127.0.0.1:")
         assert entry["time"] and entry["message"]
 
     def test_a_call_without_a_request_id_has_none(self, observed: ServerProcess) -> None:
+        logged_before = len(access_entries(observed))
         find(observed, KRISHNA)
-        calls = [e for e in log_entries(observed) if e.get("code") == "OK" and "method" in e]
-        assert calls
-        assert all("request_id" not in e or e["request_id"].startswith("req-") for e in calls)
+        entry = wait_for_access_entry(observed, logged_before)
+        assert entry["code"] == "OK"
+        assert "request_id" not in entry
 
     def test_by_default_only_calls_not_ending_ok_are_logged(
         self, users_db_url: str, start_server: StartServer
@@ -140,8 +143,11 @@ class TestAccessLogs:
         assert not [e for e in log_entries(quiet) if e.get("request_id") == "req-ok"]
 
     def test_a_request_id_that_is_not_a_token_is_dropped(self, observed: ServerProcess) -> None:
+        logged_before = len(access_entries(observed))
         find(observed, "NobodyAtAllHere", request_id="bad id {json}")
-        time.sleep(0.2)
+        entry = wait_for_access_entry(observed, logged_before)
+        assert entry["code"] == "NOT_FOUND"
+        assert "request_id" not in entry
         assert "bad id" not in observed.logs
 
     def test_every_line_is_json_with_time_level_and_message(self, observed: ServerProcess) -> None:
@@ -151,10 +157,13 @@ class TestAccessLogs:
         assert all({"time", "level", "message"} <= entry.keys() for entry in log_entries(observed))
 
     def test_no_phone_number_is_ever_logged(self, observed: ServerProcess) -> None:
+        logged_before = len(access_entries(observed))
         assert find(observed, KRISHNA) == grpc.StatusCode.OK
+        assert wait_for_access_entry(observed, logged_before)["code"] == "OK"
         assert find(observed, "BrokenPhone1") == grpc.StatusCode.DATA_LOSS
-        time.sleep(0.2)
+        assert wait_for_access_entry(observed, logged_before + 1)["code"] == "DATA_LOSS"
         assert str(KRISHNA_PHONE) not in observed.logs
+        assert '"12345"' not in observed.logs and ": 12345" not in observed.logs
 
     def test_health_checks_stay_out_of_the_info_log(self, observed: ServerProcess) -> None:
         observed.wait_health()
@@ -179,6 +188,21 @@ class TestMetricsPort:
         assert clash.process.wait(timeout=30) == 2
         lines = [line for line in clash.logs.splitlines() if not line.startswith("{")]
         assert lines == [f"findsvc: cannot serve metrics on port {taken}"]
+
+
+def access_entries(server: ServerProcess) -> list[dict[str, object]]:
+    return [e for e in log_entries(server) if e.get("method") == FIND_USER_METHOD]
+
+
+def wait_for_access_entry(server: ServerProcess, logged_before: int) -> dict[str, object]:
+    """The access log entry after the first `logged_before` ones, once it is written."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        entries = access_entries(server)
+        if len(entries) > logged_before:
+            return entries[logged_before]
+        time.sleep(0.05)
+    raise AssertionError(f"no access log entry {logged_before + 1}:\n{server.logs}")
 
 
 def wait_for_log(server: ServerProcess, request_id: str) -> dict[str, object]:

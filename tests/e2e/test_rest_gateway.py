@@ -17,18 +17,13 @@ from devkit.envoy import EnvoyProcess
 from devkit.mariadb import free_port
 from devkit.server import ServerProcess, StartServer, serving
 from findsvc.config import DatabaseUrl
-from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
+from tests.support.calls import KRISHNA, KRISHNA_JSON, KRISHNA_SINCE
 from tests.support.db import insert_user, private_users_db, table_locked, url_string
 from tests.support.held_calls import finds_waiting_on_the_lock
 from tests.support.load import wait_for
 from tests.support.rest import NO_SUCH_CALL, logged, ready_envoy
 
 # The demo user as proto3 JSON: int64 as a string, the timestamp in RFC 3339.
-KRISHNA_JSON = {
-    "name": KRISHNA,
-    "phone": str(KRISHNA_PHONE),
-    "since": KRISHNA_SINCE.isoformat().replace("+00:00", "Z"),
-}
 # Names a URL must escape: a space, a slash, and non-ASCII (UTF-8 bytes, %-escaped).
 ESCAPED_NAMES = ("Krishna Mohan", "Krishna/Mohan", "कृष्णमोहनजी")
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
@@ -185,7 +180,7 @@ class TestSlowAndBusy:
         with table_locked(users_db):
             holder = threading.Thread(target=envoy.request, args=("GET", "/user/KrishnaMohan"))
             holder.start()  # the one call findsvc takes waits on the locked table
-            wait_for(lambda: finds_waiting_on_the_lock(users_db) == 1, timeout_s=10)
+            wait_for(lambda: finds_waiting_on_the_lock(users_db) == 1, 20)
             reply = envoy.request("GET", "/user/KrishnaMohan")
         holder.join()
         assert reply.status == 429

@@ -59,6 +59,10 @@ def the_token(tokens_file: Path) -> str:
     return next(line for line in tokens_file.read_text().splitlines() if line[:1] not in "# ")
 
 
+def reloads(server: ServerProcess) -> list[dict[str, object]]:
+    return [e for e in log_entries(server) if e.get("message") == "tokens reloaded"]
+
+
 class TestTokens:
     def test_a_call_without_a_token_is_unauthenticated(self, token_server: ServerProcess) -> None:
         assert find_with_metadata(token_server, ()) == grpc.StatusCode.UNAUTHENTICATED
@@ -100,16 +104,20 @@ class TestTokens:
         self, token_server: ServerProcess, tokens_file: Path
     ) -> None:
         note = "# an indented note"
+        good = (("authorization", f"Bearer {the_token(tokens_file)}"),)
+        reloads_before = len(reloads(token_server))
         staged = tokens_file.with_suffix(".new")
         staged.write_text(f"{the_token(tokens_file)}\n  {note}\n")
         os.replace(staged, tokens_file)
-        time.sleep(RELOAD_CHECK_S * 1.5)  # past the next reload check
-        assert (
-            find_with_metadata(
-                token_server, (("authorization", f"Bearer {the_token(tokens_file)}"),)
-            )
-            == grpc.StatusCode.OK
+        # A call is what looks for a change: call until the new file was read.
+        wait_for(
+            lambda: (
+                find_with_metadata(token_server, good) == grpc.StatusCode.OK
+                and len(reloads(token_server)) > reloads_before
+            ),
+            RELOAD_CHECK_S * 20,
         )
+        assert reloads(token_server)[-1]["tokens"] == 1  # the note is not a second token
         assert (
             find_with_metadata(token_server, (("authorization", f"Bearer {note}"),))
             == grpc.StatusCode.UNAUTHENTICATED

@@ -54,17 +54,17 @@ def channel(metrics: Metrics) -> Iterator[grpc.Channel]:
 
 
 def handled(metrics: Metrics, method: str, code: str, grpc_type: str = "unary") -> float:
-    labels = {
-        "grpc_type": grpc_type,
-        "grpc_service": "t.Probe",
-        "grpc_method": method,
-        "caller": UNAUTHENTICATED,  # no token auth in this chain
-    }
-    deadline = time.monotonic() + 5  # the server side may finish just after the client
+    labels = {"grpc_type": grpc_type, "grpc_method": method, "grpc_code": code}
+    return counted(metrics, "grpc_server_handled_total", labels)
+
+
+def counted(metrics: Metrics, name: str, labels: dict[str, str]) -> float:
+    """The sample once it is counted; the server side may finish just after the client."""
+    # no token auth in this chain: every call is unauthenticated
+    labels = {"grpc_type": "unary", "grpc_service": "t.Probe", "caller": UNAUTHENTICATED, **labels}
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        found = metrics.registry.get_sample_value(
-            "grpc_server_handled_total", {**labels, "grpc_code": code}
-        )
+        found = metrics.registry.get_sample_value(name, labels)
         if found:
             return found
         time.sleep(0.01)
@@ -83,7 +83,7 @@ class TestFinalCode:
         self, metrics: Metrics, channel: grpc.Channel
     ) -> None:
         future = channel.unary_unary("/t.Probe/Slow").future(b"")
-        time.sleep(0.2)
+        assert counted(metrics, "grpc_server_started_total", {"grpc_method": "Slow"}) == 1
         future.cancel()
         assert handled(metrics, "Slow", "CANCELLED") == 1
 

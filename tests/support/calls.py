@@ -20,6 +20,7 @@ from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 __all__ = [
     "FIND_SERVICE",
     "KRISHNA",
+    "KRISHNA_JSON",
     "KRISHNA_PHONE",
     "KRISHNA_RECORD",
     "KRISHNA_SINCE",
@@ -38,6 +39,9 @@ __all__ = [
 # The demo seed's first user: the e2e database holds it too.
 KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE = DEMO_USERS[0]
 KRISHNA_RECORD = UserRecord(name=KRISHNA, phone=KRISHNA_PHONE, since=KRISHNA_SINCE)
+# The one JSON shape of a user, as grpcurl, REST (Envoy) and `findsvc find` print it: proto3
+# JSON, the int64 phone as a string and the time in RFC 3339 with Z. Literals, on purpose.
+KRISHNA_JSON = {"name": "KrishnaMohan", "phone": "9731423166", "since": "2018-03-14T09:30:00Z"}
 FIND_SERVICE = find_service_pb2.DESCRIPTOR.services_by_name["FindService"].full_name
 READINESS = ("", FIND_SERVICE)  # the whole server, and the Find service by name
 SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN

@@ -141,3 +141,41 @@ class TestHalfOpen:
         clock.now += 1.0
         assert breaker.allow()
         assert not breaker.allow()
+
+
+class TestWhatCallersAndOperatorsSee:
+    def test_a_batch_goes_through_to_the_store_while_closed(
+        self, guarded: BreakerRepository[FailingStore]
+    ) -> None:
+        assert guarded.get_many([KRISHNA.name, KRISHNA.name]) == [KRISHNA, KRISHNA]
+
+    def test_a_trial_cut_by_its_callers_deadline_leaves_the_next_call_a_trial(
+        self, guarded: BreakerRepository[FailingStore], store: FailingStore, clock: FakeClock
+    ) -> None:
+        store.failure = RepositoryUnavailable("down")
+        fail_times(guarded, 3)
+        clock.now += 5.0
+        store.failure = RepositoryTimeout("slow", blames_store=False)
+        with pytest.raises(RepositoryTimeout):
+            guarded.get(KRISHNA.name)  # the trial: the caller gave up, the store said nothing
+        store.failure = None
+        assert guarded.get(KRISHNA.name) == KRISHNA
+        assert not guarded.breaker.is_open
+
+    def test_opening_and_closing_are_logged_once_each(
+        self,
+        guarded: BreakerRepository[FailingStore],
+        store: FailingStore,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level("INFO", logger="findsvc.policies.breaker")
+        guarded.get(KRISHNA.name)  # closed, and staying so: nothing to say
+        store.failure = RepositoryUnavailable("down")
+        fail_times(guarded, 5)
+        store.failure = None
+        guarded.ping()
+        guarded.ping()
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+            ("WARNING", "circuit open: failing calls fast while the database is unavailable"),
+            ("INFO", "circuit closed: the database answers again"),
+        ]

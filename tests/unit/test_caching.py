@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -11,7 +12,7 @@ from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from findsvc.policies.caching import CachingRepository
 from tests.support.calls import KRISHNA_PHONE
-from tests.unit.fakes import FakeClock, FakeStore
+from tests.unit.fakes import FakeClock, FakeStore, user
 
 
 def cache(
@@ -135,7 +136,10 @@ class TestBatches:
         repo, _ = cache(store)
         repo.get(Name("KrishnaMohan"))
         lookups = repo.get_many([Name("GraceHopper"), Name("KrishnaMohan"), Name("NobodyAtAll")])
-        assert [type(lookup).__name__ for lookup in lookups] == ["User", "User", "UserNotFound"]
+        grace, krishna, nobody = lookups
+        assert isinstance(grace, User) and grace.name == Name("GraceHopper")
+        assert isinstance(krishna, User) and krishna.name == Name("KrishnaMohan")
+        assert isinstance(nobody, UserNotFound) and nobody.name == Name("NobodyAtAll")
         assert store.batches == [["GraceHopper", "NobodyAtAll"]]
         repo.get(Name("GraceHopper"))
         assert store.singles == ["KrishnaMohan"]
@@ -143,3 +147,90 @@ class TestBatches:
 
 def _grace() -> User:
     return FakeStore("GraceHopper").users["gracehopper"]
+
+
+class Observed:
+    """What the metrics hear: (result, count) for each count the cache makes."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, int]] = []
+
+    def cache_used(self, result: str, count: int) -> None:
+        self.heard.append((result, count))
+
+
+class TestWhatMetricsAndCallersSee:
+    def test_every_lookup_is_heard_as_a_hit_or_a_miss_with_its_count(self) -> None:
+        store = FakeStore("KrishnaMohan", "GraceHopper")
+        observed = Observed()
+        repo = CachingRepository(store, 10, 100, 0, FakeClock(), observed, cap_s=5)
+        repo.get(Name("KrishnaMohan"))
+        repo.get(Name("KrishnaMohan"))
+        repo.get_many([Name("KrishnaMohan"), Name("GraceHopper"), Name("NobodyAtAll")])
+        assert observed.heard == [("misses", 1), ("hits", 1), ("hits", 1), ("misses", 2)]
+
+    def test_a_batch_of_cached_users_asks_the_store_nothing(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)
+        repo.get(Name("KrishnaMohan"))
+        assert [u.name for u in repo.get_many([Name("KrishnaMohan")])] == [Name("KrishnaMohan")]
+        assert store.batches == []
+
+    def test_not_found_is_not_remembered_by_default_even_at_the_same_instant(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store)  # the fake clock never moves here
+        with pytest.raises(UserNotFound):
+            repo.get(Name("AddedLater1"))
+        store.users["addedlater1"] = user("AddedLater1")
+        assert repo.get(Name("AddedLater1")).name == Name("AddedLater1")
+
+    def test_a_caller_waiting_on_anothers_lookup_leaves_at_its_own_deadline(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CachingRepository(store, 10, 100, 0, FakeClock(), cap_s=30)
+        store.gate.clear()
+        first = threading.Thread(target=repo.get, args=(Name("KrishnaMohan"),))
+        first.start()
+        assert store.entered.acquire(timeout=5)
+        try:
+            started = time.monotonic()
+            with deadline_in(0.05, set_by_caller=True), pytest.raises(RepositoryTimeout) as raised:
+                repo.get(Name("KrishnaMohan"))  # shares the lookup the store holds
+            assert time.monotonic() - started < 10  # its own 0.05 s, not the 30 s cap
+            assert raised.value.blames_store is False  # the caller's time, not the store's fault
+        finally:
+            store.gate.set()
+            first.join(5)
+
+    def test_names_nobody_has_never_push_a_found_user_out(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo, _ = cache(store, size=1)
+        repo.get(Name("KrishnaMohan"))
+        for i in range(3):  # a caller trying names: none is remembered, so none evicts
+            with pytest.raises(UserNotFound):
+                repo.get(Name(f"NobodyAtAll{i}"))
+        repo.get(Name("KrishnaMohan"))
+        assert store.singles.count("KrishnaMohan") == 1
+
+    def test_a_caller_without_a_deadline_waits_on_anothers_lookup_for_the_cap_only(self) -> None:
+        store = FakeStore("KrishnaMohan")
+        repo = CachingRepository(store, 10, 100, 0, FakeClock(), cap_s=0.2)
+        store.gate.clear()
+        outcomes: list[object] = []
+
+        def lookup() -> None:
+            try:
+                outcomes.append(repo.get(Name("KrishnaMohan")))
+            except RepositoryTimeout as error:
+                outcomes.append(error)
+
+        first = threading.Thread(target=lookup)
+        first.start()
+        assert store.entered.acquire(timeout=5)
+        waiter = threading.Thread(target=lookup)
+        waiter.start()
+        waiter.join(10)  # far past the 0.2 s cap; the store holds the lookup all along
+        timed_out = list(outcomes)
+        store.gate.set()
+        first.join(5)
+        waiter.join(5)
+        assert [type(o) for o in timed_out] == [RepositoryTimeout, RepositoryTimeout]

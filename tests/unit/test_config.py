@@ -44,7 +44,7 @@ class TestSources:
         assert settings.db_password == "from-file"
 
     def test_processes_auto_means_one_per_core(self) -> None:
-        assert load({"FINDSVC_PROCESSES": "auto"}).processes >= 1
+        assert load({"FINDSVC_PROCESSES": "auto"}).processes == usable_cpus()
 
 
 def cgroup_tree(tmp_path: Path, self_cgroup: str, files: dict[str, str]) -> tuple[Path, Path]:

@@ -17,7 +17,7 @@ from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.config import ConfigError, parse_database_url
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryMisconfigured, RepositoryUnavailable
-from findsvc.entrypoints.health import Readiness
+from findsvc.entrypoints.health import NOT_SERVING, READINESS_NAMES, SERVING, Readiness
 from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 
 URL = parse_database_url("mysql://findsvc@127.0.0.1:9/glarimy")
@@ -93,16 +93,31 @@ class TestDescriptions:
         assert not is_charset_error(pymysql.err.OperationalError(2013, "Lost connection"))
 
 
+def published(servicer: health.HealthServicer) -> list[int]:
+    """What a readiness probe reads now, for each readiness name."""
+    return [
+        servicer.Check(health_pb2.HealthCheckRequest(service=name), None).status
+        for name in READINESS_NAMES
+    ]
+
+
 class TestReadinessSurvivesAnything:
     @pytest.mark.parametrize("error", [KeyError("x"), RepositoryMisconfigured("x")])
     def test_a_check_that_raises_anything_means_not_serving(self, error: Exception) -> None:
-        def ping() -> None:
-            raise error
+        failing = False
 
-        readiness = Readiness(health.HealthServicer(), ping, 60)
-        readiness.database_up = True
+        def ping() -> None:
+            if failing:
+                raise error
+
+        servicer = health.HealthServicer()
+        readiness = Readiness(servicer, ping, 60)
+        readiness.check()
+        assert published(servicer) == [SERVING, SERVING]  # ready: both names, whole and Find
+        failing = True
         readiness.check()
         assert readiness.database_up is False
+        assert published(servicer) == [NOT_SERVING, NOT_SERVING]
 
     def test_the_checking_thread_outlives_a_failing_check(self) -> None:
         servicer = health.HealthServicer()

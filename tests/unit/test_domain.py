@@ -1,9 +1,18 @@
+import time
 import unicodedata
 from datetime import UTC, datetime
 
 import pytest
 
-from findsvc.domain.model import InvalidName, InvalidPhoneNumber, Name, PhoneNumber, User
+from findsvc.domain.deadline import Deadline
+from findsvc.domain.model import (
+    CorruptUserRecord,
+    InvalidName,
+    InvalidPhoneNumber,
+    Name,
+    PhoneNumber,
+    User,
+)
 
 SINCE = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -73,3 +82,56 @@ class TestUser:
         user = User(Name("KrishnaMohan"), PhoneNumber(9731423166), SINCE)
         assert "9731423166" not in repr(user)
         assert "KrishnaMohan" in repr(user)
+
+
+class TestWhatTheRulesSay:
+    """The reasons reach callers (a BadRequest field violation) and operators (a corrupt row's
+    log line): they are part of the contract."""
+
+    @pytest.mark.parametrize(
+        ("raw", "reason"),
+        [
+            ("Krishna\x00Mohan", "must not contain control characters"),
+            ("short", "must be 8 to 32 characters long"),
+            ("x" * 33, "must be 8 to 32 characters long"),
+        ],
+    )
+    def test_a_bad_name_says_why(self, raw: str, reason: str) -> None:
+        with pytest.raises(InvalidName) as raised:
+            Name.parse(raw)
+        assert raised.value.reason == reason
+
+    def test_a_name_with_whitespace_around_it_is_not_a_name(self) -> None:
+        with pytest.raises(InvalidName) as raised:
+            Name(" KrishnaMohan")
+        assert raised.value.reason == "must not have surrounding whitespace"
+
+    @pytest.mark.parametrize(
+        ("value", "reason"),
+        [(True, "must be an integer"), ("9731423166", "must be an integer")],
+    )
+    def test_a_phone_that_is_no_integer_says_so(self, value: object, reason: str) -> None:
+        with pytest.raises(InvalidPhoneNumber) as raised:
+            PhoneNumber(value)  # type: ignore[arg-type]
+        assert str(raised.value) == reason
+
+    def test_a_short_phone_names_the_minimum(self) -> None:
+        with pytest.raises(InvalidPhoneNumber) as raised:
+            PhoneNumber(12345)
+        assert str(raised.value) == "must be at least 9000000000"
+
+    def test_a_corrupt_record_keeps_the_name_and_the_reason(self) -> None:
+        record = CorruptUserRecord("BrokenPhone1", "must be at least 9000000000")
+        assert (record.name, record.reason) == ("BrokenPhone1", "must be at least 9000000000")
+        assert str(record) == "stored user 'BrokenPhone1' is corrupt: must be at least 9000000000"
+
+    def test_users_are_the_same_only_when_their_names_are(self) -> None:
+        since = datetime(2018, 3, 14, tzinfo=UTC)
+        krishna = User(Name("KrishnaMohan"), PhoneNumber(9731423166), since)
+        ada = User(Name("AdaLovelace1"), PhoneNumber(9731423166), since)
+        assert krishna != ada
+        assert krishna != "KrishnaMohan"
+        assert krishna == User(Name("KrishnaMohan"), PhoneNumber(9845012345), since)
+
+    def test_a_deadline_in_the_past_has_nothing_left(self) -> None:
+        assert Deadline(at=time.monotonic() - 1, set_by_caller=True).remaining_s() == 0.0
