@@ -62,3 +62,35 @@ class TestLane:
             future.result(timeout=5)
         assert frees_up(lane)
         lane.shutdown()
+
+
+class TestAFullLaneBetweenCallers:
+    def test_admits_a_quiet_caller_and_refuses_the_caller_that_holds_it(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=3)
+        futures = []
+        while lane.admits("flood"):  # each admission is charged by the submit that follows
+            futures.append(lane.submit(release.wait))
+        assert len(futures) == 3
+        assert lane.admits("quiet")
+        futures.append(lane.submit(release.wait))
+        assert not lane.admits("flood")
+        release.set()
+        for future in futures:
+            future.result(timeout=5)
+        assert frees_up(lane)
+        assert lane.admits("flood")
+        lane.shutdown()
+
+    def test_refuses_a_caller_at_its_own_cap_while_the_lane_has_room(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=10, caller_cap=2)
+        for _ in range(2):
+            assert lane.admits("flood")
+            lane.submit(release.wait)
+        assert not lane.admits("flood")
+        assert lane.admits("quiet")
+        release.set()
+        lane.shutdown()
