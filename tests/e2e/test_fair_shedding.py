@@ -14,7 +14,7 @@ from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, find
 from tests.support.db import table_locked
 from tests.support.held_calls import finds_waiting_on_the_lock, held_calls_env
-from tests.support.load import wait_for
+from tests.support.load import Load, wait_for
 from tests.support.metrics import FIND_USER_LABELS, metrics_port, scrape, value
 
 FLOOD_TOKEN = secrets.token_urlsafe(24)
@@ -61,6 +61,30 @@ def refusals_of(server: ServerProcess, caller: str) -> float:
     samples = scrape(metrics_port(server))
     labels = {**FIND_USER_LABELS, "caller": caller, "grpc_code": "RESOURCE_EXHAUSTED"}
     return value(samples, "grpc_server_handled_total", **labels)
+
+
+class TestAFlood:
+    def test_a_quiet_caller_gets_every_answer_while_another_floods_past_the_cap(
+        self, users_db_url: str, start_server: StartServer, tmp_path: Path
+    ) -> None:
+        # Closed loops, each a connection: the flood keeps 28 calls in flight against a cap of
+        # 16. No more than 12 then wait in gRPC's own queue, short of its limit (16, the cap),
+        # so every refusal is the lane's: the flood's, never the quiet caller's.
+        cap = 16
+        env = {
+            "FINDSVC_DB_URL": users_db_url,
+            "FINDSVC_MAX_CONCURRENCY": str(cap),
+            "FINDSVC_AUTH_TOKENS_FILE": tokens_file(tmp_path),
+        }
+        server = start_server(env)
+        with Load(server.target, [KRISHNA], callers=28, metadata=bearer(FLOOD_TOKEN)) as flood:
+            wait_for(lambda: refusals_of(server, "flood") >= 100, 60)
+            with server.channel() as channel:
+                quiet = [find(channel, KRISHNA, 10, bearer(QUIET_TOKEN)) for _ in range(50)]
+            flood_codes = flood.codes()
+        assert quiet == [grpc.StatusCode.OK] * 50
+        assert flood_codes[grpc.StatusCode.RESOURCE_EXHAUSTED] >= 100
+        assert refusals_of(server, "quiet") == 0
 
 
 class TestAFullServer:
