@@ -91,12 +91,14 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 	touch $@
 
 # findsvc against the naive reference and the transport ceiling (knobs in bench/__main__.py),
-# then open-loop overload and a rolling restart (knobs in bench/overload.py, rolling_restart.py).
+# then open-loop overload, fair shedding between a flood and a trickle, and a rolling restart
+# (knobs in bench/overload.py, fairness.py, rolling_restart.py).
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/support/ensure_test_tools.py
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.overload
+	$(BIN)/python -m bench.fairness
 	$(BIN)/python -m bench.rolling_restart
 	$(BIN)/python -m bench.replicas
 

@@ -42,7 +42,9 @@ class Outcomes:
 
 
 class Connection:
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, metadata: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.sock = socket.create_connection((host, port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         settings = struct.pack(">HIHIHI", 0x1, 0, 0x2, 0, 0x4, MAX_WINDOW)  # table 0, no push
@@ -60,6 +62,7 @@ class Connection:
             ("content-type", "application/grpc"),
             ("te", "trailers"),
             ("grpc-timeout", "250m"),
+            *metadata,
         ]
         # Never indexed: the same bytes are valid on every stream.
         self.header_block = hpack.Encoder().encode(
@@ -89,11 +92,19 @@ class Connection:
 
 
 class OpenLoop:
-    """Calls `path` at `rate` a second over `connections` connections, whatever the answers."""
+    """Calls `path` at `rate` a second over `connections` connections, whatever the answers;
+    `metadata` goes with every call (say, a caller's bearer token)."""
 
-    def __init__(self, target: str, path: str, requests: list[bytes], connections: int) -> None:
+    def __init__(
+        self,
+        target: str,
+        path: str,
+        requests: list[bytes],
+        connections: int,
+        metadata: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         host, _, port = target.rpartition(":")
-        self._connect = lambda: Connection(host, int(port), path)
+        self._connect = lambda: Connection(host, int(port), path, metadata)
         self._connections = [self._connect() for _ in range(connections)]
         self._bodies = [b"\0" + struct.pack(">I", len(r)) + r for r in requests]
         self._status_of: dict[bytes, str] = {}

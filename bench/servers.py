@@ -78,7 +78,9 @@ def _start_other(scenario: Scenario, port: int) -> tuple[subprocess.Popen[bytes]
             try:
                 stub.FindUser(find_service_pb2.FindUserRequest(name=USER_NAME.format(0)), timeout=1)
                 return process, target
-            except grpc.RpcError:
+            except grpc.RpcError as error:
+                if error.code() == grpc.StatusCode.UNAUTHENTICATED:  # up, with token auth on
+                    return process, target
                 time.sleep(0.2)
     process.kill()
     process.wait()

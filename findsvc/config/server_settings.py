@@ -24,6 +24,13 @@ class ServerSettings:
     max_concurrency: int = setting(
         64, parse.whole(10_000), up_to(10_000), f"FindService calls served at once; {REFUSED}"
     )
+    caller_max_concurrency: int | None = setting(
+        None,
+        parse.whole(10_000),
+        up_to(10_000),
+        f"FindService calls one caller may hold at once, even when the server has room; {REFUSED}",
+        unset="no cap of its own: callers share a full server fairly",
+    )
     # One a client connection with client-side health checking: about 77 KiB and a thread
     # each, connection included (tests/e2e/test_health_checking_clients.py measures it).
     max_health_watches: int = setting(

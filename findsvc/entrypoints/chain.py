@@ -42,8 +42,13 @@ def call_chain(settings: Settings, telemetry: Telemetry | None = None) -> CallCh
     interceptors: list[grpc.ServerInterceptor[Any, Any]] = [
         # A lane per kind of call, and its cap. Outermost: gRPC reads the thread pool off the
         # outermost handler, and a call past its lane's cap is refused before anything else
-        # (the observer only counts it).
-        CallLanes(server_lanes(settings), on_refused=observer.refused if observer else None),
+        # (the observer only counts it). It asks auth who the caller is, to refuse the caller
+        # that holds the most of a full lane.
+        CallLanes(
+            server_lanes(settings),
+            on_refused=observer.refused if observer else None,
+            caller_label=auth.caller_label if auth else None,
+        ),
         # Tracing, then metrics and access logs: the span covers the metered call, and both
         # see every call but those past a lane's cap, the refusals below included. An unknown
         # method is refused here (UNIMPLEMENTED), before auth sees its name.

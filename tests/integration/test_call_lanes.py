@@ -1,15 +1,24 @@
-"""A lane's admission: its cap of calls held, and whether its queue stands."""
+"""A lane's admission: its cap of calls held, whether its queue stands, and whose call gives way."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any, NamedTuple
 
+import grpc
 import pytest
 
-from findsvc.entrypoints.runtime.call_lanes import Lane
+from findsvc.entrypoints.runtime.call_lanes import OVER_CAP, CallLanes, Lane
 from findsvc.entrypoints.runtime.standing_queue import StandingQueue
+
+METHOD = "/test.Service/Method"
+
+
+class CallDetails(NamedTuple):
+    method: str
+    invocation_metadata: Any
 
 
 @pytest.fixture
@@ -61,4 +70,62 @@ class TestLane:
         with pytest.raises(ZeroDivisionError):
             future.result(timeout=5)
         assert frees_up(lane)
+        lane.shutdown()
+
+
+class TestAFullLaneBetweenCallers:
+    def test_admits_a_quiet_caller_and_refuses_the_caller_that_holds_it(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=3)
+        futures = []
+        while lane.admits("flood"):  # each admission is charged by the submit that follows
+            futures.append(lane.submit(release.wait))
+        assert len(futures) == 3
+        assert lane.admits("quiet")
+        futures.append(lane.submit(release.wait))
+        assert not lane.admits("flood")
+        release.set()
+        for future in futures:
+            future.result(timeout=5)
+        assert frees_up(lane)
+        assert lane.admits("flood")
+        lane.shutdown()
+
+    def test_refuses_a_caller_at_its_own_cap_while_the_lane_has_room(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=10, caller_cap=2)
+        for _ in range(2):
+            assert lane.admits("flood")
+            lane.submit(release.wait)
+        assert not lane.admits("flood")
+        assert lane.admits("quiet")
+        release.set()
+        lane.shutdown()
+
+
+class TestCallLanesBetweenCallers:
+    def test_refuses_the_caller_that_holds_a_full_lane_and_reports_it_by_name(
+        self, release: threading.Event
+    ) -> None:
+        lane = Lane("test", threads=1, cap=1)
+        refused: list[tuple[str, str]] = []
+        lanes = CallLanes(
+            {METHOD: lane},
+            on_refused=lambda method, caller: refused.append((method, caller)),
+            caller_label=lambda _method, metadata: dict(metadata)["caller"],
+        )
+        handler = grpc.unary_unary_rpc_method_handler(lambda _request, _context: None)
+
+        def call(caller: str) -> object:
+            details = CallDetails(METHOD, (("caller", caller),))
+            return lanes.intercept_service(lambda _details: handler, details)
+
+        assert call("flood") is not OVER_CAP
+        lane.submit(release.wait)  # gRPC queues the call it just asked about
+        assert call("flood") is OVER_CAP
+        assert call("quiet") is not OVER_CAP
+        assert refused == [(METHOD, "flood")]
+        release.set()
         lane.shutdown()

@@ -45,6 +45,7 @@ class Load:
     callers: int = 4
     timeout_s: float = 5.0
     channel_factory: Callable[[str], grpc.Channel] = grpc.insecure_channel
+    metadata: tuple[tuple[str, str], ...] | None = None  # sent with every call
     outcomes: list[Outcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -70,7 +71,7 @@ class Load:
                 name = self.names[i % len(self.names)]
                 i += 1
                 started = time.monotonic()
-                code = find(channel, name, self.timeout_s)
+                code = find(channel, name, self.timeout_s, self.metadata)
                 self.outcomes.append(Outcome(started, time.monotonic() - started, name, code))
 
     def codes(self, since: float = 0.0, until: float = float("inf")) -> Counter[grpc.StatusCode]:

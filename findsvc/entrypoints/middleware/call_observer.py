@@ -96,11 +96,12 @@ class CallObserver(WrappingInterceptor):
         )
         return wrapped
 
-    def refused(self, method: str) -> None:
-        """A call of a served method refused before any handler ran (past its lane's cap):
-        counted, but neither timed (its zero latency would flatter the latency SLO) nor
-        logged (a flood of refusals must not become a flood of log lines)."""
-        self._instruments_for(method, _grpc_type(method)).refused(UNAUTHENTICATED)
+    def refused(self, method: str, caller: str = UNAUTHENTICATED) -> None:
+        """A call of a served method refused before any handler ran (past its lane's cap),
+        under the caller the lane named: counted, but neither timed (its zero latency would
+        flatter the latency SLO) nor logged (a flood of refusals must not become a flood of
+        log lines)."""
+        self._instruments_for(method, _grpc_type(method)).refused(caller)
 
     def _instruments_for(self, method: str, grpc_type: str) -> _Instruments:
         key = (method, grpc_type)

@@ -5,9 +5,10 @@ else on the server's pool. Its one `maximum_concurrent_rpcs` counts every call a
 health `Watch` or reflection streams could take the slots (and threads) FindService and the
 kubelet's probes need. Here each method has a lane: FindService calls, health `Check`,
 `Watch` streams and reflection streams. A lane counts the calls queued on it or running, and
-a call past its cap gets RESOURCE_EXHAUSTED at once. gRPC asks this interceptor, the
-outermost, on its polling thread, just before it queues the call: the count is exact. Calls
-of no lane (refusals, unknown methods) run on the server's own small pool.
+a call past its cap gets RESOURCE_EXHAUSTED at once, unless its caller holds less than its
+share of the lane (fair_share.py). gRPC asks this interceptor, the outermost, on its polling
+thread, just before it queues the call: the count is exact. Calls of no lane (refusals,
+unknown methods) run on the server's own small pool.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from grpc_reflection.v1alpha import reflection
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
 from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
+from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
+from findsvc.entrypoints.runtime.fair_share import FairShares
 from findsvc.entrypoints.runtime.standing_queue import StandingQueue
 from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
 
@@ -36,38 +39,60 @@ class Lane(ThreadPoolExecutor):
     ones wait. It is full at `cap` calls, or while its queue stands (`standing`): under
     overload a deep queue only makes every call late (a queue that served 1,000 calls a
     second and now, starved of CPU, serves 200 turns a cap of 64 from 64 ms of waiting into
-    320 ms, past a 250 ms deadline), but one call that waited through a hiccup says nothing."""
+    320 ms, past a 250 ms deadline), but one call that waited through a hiccup says nothing.
+
+    A full lane still admits a caller below its share (FairShares). `admits(caller)` decides,
+    and the `submit` that follows on the same thread (gRPC's polling thread queues the call
+    it has just asked the interceptors about) charges the call to that caller."""
 
     def __init__(
-        self, name: str, threads: int, cap: int, standing: StandingQueue | None = None
+        self,
+        name: str,
+        threads: int,
+        cap: int,
+        standing: StandingQueue | None = None,
+        caller_cap: int | None = None,
     ) -> None:
         super().__init__(threads, thread_name_prefix=name)
         self.cap = cap
         self._standing = standing
-        self._held = 0
+        self._shares = FairShares(cap, caller_cap)
+        self._admitted = threading.local()  # the caller admitted last on this thread
         self._queued_at: deque[float] = deque()  # oldest first: the pool's queue is FIFO
         self._count_lock = threading.Lock()
 
+    def admits(self, caller: str = UNAUTHENTICATED) -> bool:
+        with self._count_lock:
+            if not self._shares.admits(caller, self._full()):
+                return False
+        self._admitted.caller = caller
+        return True
+
     def full(self) -> bool:
         with self._count_lock:
-            if self._held >= self.cap:
-                return True
-            if self._standing is None:
-                return False
-            oldest = time.monotonic() - self._queued_at[0] if self._queued_at else None
-            return self._standing.stands(oldest)
+            return self._full()
+
+    def _full(self) -> bool:
+        if self._shares.total >= self.cap:
+            return True
+        if self._standing is None:
+            return False
+        oldest = time.monotonic() - self._queued_at[0] if self._queued_at else None
+        return self._standing.stands(oldest)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        caller = getattr(self._admitted, "caller", UNAUTHENTICATED)
+        self._admitted.caller = UNAUTHENTICATED
         with self._count_lock:
-            self._held += 1
+            self._shares.add(caller)
             self._queued_at.append(time.monotonic())
         try:
             future = super().submit(self._started, fn, *args, **kwargs)
         except BaseException:
-            self._started(self._release)
+            self._started(self._release, caller)
             raise
         # Runs when the task ends, however: gRPC skips the behaviour of a call gone meanwhile.
-        future.add_done_callback(lambda _future: self._release())
+        future.add_done_callback(lambda _future: self._release(caller))
         return future
 
     def _started(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -77,9 +102,9 @@ class Lane(ThreadPoolExecutor):
                 self._standing.left_queue(waited_s)
         return fn(*args, **kwargs)
 
-    def _release(self) -> None:
+    def _release(self, caller: str) -> None:
         with self._count_lock:
-            self._held -= 1
+            self._shares.remove(caller)
 
 
 class _Inline(ThreadPoolExecutor):
@@ -116,24 +141,37 @@ def _over_cap(_requests: Any, context: grpc.ServicerContext) -> Any:
 OVER_CAP = refusing_at_once(_over_cap)
 
 
+CallerLabel = Callable[[str, Any], str]  # (method, metadata) -> the caller's bounded label
+
+
 class CallLanes(WrappingInterceptor):
-    """`lanes` maps each served method's full name to its lane; `on_refused(method)` hears of
-    each call refused past its lane's cap (metrics: the refusal never reaches the observer)."""
+    """`lanes` maps each served method's full name to its lane; `on_refused(method, caller)`
+    hears of each call refused past its lane's cap (metrics: the refusal never reaches the
+    observer). `caller_label` names a call's caller (token auth knows); without it every
+    call is one caller."""
 
     def __init__(
-        self, lanes: Mapping[str, Lane], on_refused: Callable[[str], None] | None = None
+        self,
+        lanes: Mapping[str, Lane],
+        on_refused: Callable[[str, str], None] | None = None,
+        caller_label: CallerLabel | None = None,
     ) -> None:
         super().__init__()
         self._lanes = dict(lanes)
         self._on_refused = on_refused
+        self._caller_label = caller_label
 
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler | None:
-        lane = self._lanes.get(handler_call_details.method)
-        if lane is not None and lane.full():
+        method = handler_call_details.method
+        lane = self._lanes.get(method)
+        caller = UNAUTHENTICATED
+        if lane is not None and self._caller_label is not None:
+            caller = self._caller_label(method, handler_call_details.invocation_metadata)
+        if lane is not None and not lane.admits(caller):
             # First let a worker have the GIL. Under a flood this thread takes calls in faster
             # than the workers answer them, and each one it must refuse costs about 120 us of CPU;
             # while it waits for the GIL, the flood queues in gRPC's C core, which refuses
@@ -141,7 +179,7 @@ class CallLanes(WrappingInterceptor):
             # goodput at 2x from 0.88 to 0.94 of capacity, medians of 10 rounds.)
             time.sleep(0)
             if self._on_refused is not None:
-                self._on_refused(handler_call_details.method)
+                self._on_refused(method, caller)
             return OVER_CAP
         return super().intercept_service(continuation, handler_call_details)
 
@@ -193,9 +231,12 @@ def calls_admitted(settings: Settings) -> int:
 
 def server_lanes(settings: Settings) -> dict[str, Lane]:
     """Every method the server serves, with its lane. A stream holds a thread while it lasts,
-    so a stream lane has a thread for each stream it admits."""
+    so a stream lane has a thread for each stream it admits. Only FindService's lane is shared
+    fairly between callers: the others serve probes and tools, which name no caller."""
     standing = StandingQueue(FIND_QUEUE_TARGET_S, FIND_QUEUE_INTERVAL_S)
-    find = Lane("rpc", settings.workers, settings.max_concurrency, standing)
+    find = Lane(
+        "rpc", settings.workers, settings.max_concurrency, standing, settings.caller_max_concurrency
+    )
     check = Lane("health-check", CHECK_THREADS, CHECK_CAP)
     watch = Lane("health-watch", settings.max_health_watches, settings.max_health_watches)
     lanes = {_method(FIND_SERVICE, m.name): find for m in FIND_SERVICE.methods}
