@@ -98,10 +98,11 @@ def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, s
         return other, f"auto: read replicas answer lookups, and may lag the binlog{other_why}"
     try:
         missing = binlog_missing_at(follower.connect_args, follower.password())
-    except ServerNotAsked as error:
+    except ServerNotAsked:
+        # Why is the database's own log line; said here again, a failure would be said twice.
         if asked == "binlog":
-            return "binlog", f"the database could not be asked ({error}); following when it can"
-        return other, f"auto: the database could not be asked ({error}){other_why}"
+            return "binlog", "the database could not be asked yet; following when it can"
+        return other, f"auto: the database could not be asked at start{other_why}"
     if missing is None:
         return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
     if asked == "binlog":
