@@ -7,7 +7,9 @@ for a built Service and runs it.
 
 from __future__ import annotations
 
+import logging
 import ssl
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,8 @@ from findsvc.policies.breaker import BreakerRepository, CircuitBreaker
 from findsvc.policies.coalescing import CoalescingRepository
 from findsvc.replica_wiring import ReplicaMetrics, replica_reads
 from glarimy.ums.find.v1 import find_service_pb2_grpc
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from findsvc.telemetry.telemetry import Telemetry
@@ -94,6 +98,7 @@ def build_serving_repository(
     pool_observer: PoolObserver | None = None,
     cache_observer: CacheMetrics | None = None,
     replica_observer: ReplicaMetrics | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> CheckedRepository:
     """The repository `serve` uses: the store under its policies, in this order, innermost
     first, and for these reasons:
@@ -127,7 +132,7 @@ def build_serving_repository(
         users = replica_reads(settings, store.inner, users, replica_observer)
     # Outermost: a hit costs no lock of the layers below. Mode and follower: cache_setup.py.
     return build_cache(
-        settings, users, db_tls_context(settings.db_tls, settings.db_tls_ca), cache_observer
+        settings, users, db_tls_context(settings.db_tls, settings.db_tls_ca), cache_observer, say
     )
 
 
@@ -165,21 +170,28 @@ def build_service(settings: Settings) -> Service:
     from findsvc.telemetry.telemetry import Telemetry
 
     telemetry = Telemetry(settings)
+    # The settings that need no database first: a wrong tokens file stops the start before
+    # a connection is made or a follower started.
+    calls = call_chain(settings, telemetry)
+    said: list[str] = []  # what the parts say as they are built, logged once the server is
     users = build_serving_repository(
         settings,
         pool_observer=telemetry.metrics,
         cache_observer=telemetry.metrics,
         replica_observer=telemetry.metrics,
+        say=said.append,
     )
     check_store_client(users)
     try:
-        server = build_server(settings, users, call_chain(settings, telemetry))
+        server = build_server(settings, users, calls)
         server.readiness.on_database_checked(telemetry.metrics.database_checked)
         if settings.processes == 1:  # several: the supervisor serves /metrics for all of them
             telemetry.start()
     except ConfigError:
         users.close()
         raise
+    for line in said:
+        log.info(line)
     return Service(server, users, telemetry)
 
 

@@ -29,9 +29,12 @@ def build_cache(
     users: CheckedRepository,
     tls: ssl.SSLContext | None,
     observer: CacheMetrics | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> CheckedRepository:
     """`users`, cached as FINDSVC_CACHE_MODE says. Raises ConfigError, with one line saying
-    what is missing, when the mode asked for cannot work here."""
+    what is missing, when the mode asked for cannot work here. The choice is logged once, or
+    handed to `say` (the composition root logs it when the server is up: a start that fails
+    later on a config error is one line, not a cache line before it)."""
     url = settings.db_url
     follower: BinlogFollower | None = None
     if url is not None and url.scheme == "mysql":
@@ -45,7 +48,7 @@ def build_cache(
             args, _password(settings), settings.cache_max_lag_s, observer=observer
         )
     mode, why = _choose(settings, follower)
-    log.info("cache: %s (%s)", mode, why)
+    (say or log.info)(f"cache: {mode} ({why})")
     if observer is not None:
         observer.cache_mode_chosen(mode)
     if mode == "off":

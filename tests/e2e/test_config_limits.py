@@ -43,10 +43,11 @@ class TestUpperBounds:
 class TestSeveralProcesses:
     def test_no_writable_temp_dir_is_one_line_and_exit_2(self) -> None:
         # A read-only root filesystem with no emptyDir for /tmp: every temp dir Python tries
-        # is read-only, in a mount namespace of the server's own.
+        # is read-only, in a mount namespace of the server's own. Remounted read-only in place,
+        # not hidden: the checkout and its venv may live under /tmp themselves.
         read_only_tmp = (
-            "mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp"
-            ' && exec "$0" -m findsvc serve'
+            "for d in /tmp /var/tmp; do mount --bind $d $d && mount -o remount,bind,ro $d $d;"
+            ' done && cd /tmp && exec "$0" -m findsvc serve'
         )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("FINDSVC_")},

@@ -81,7 +81,8 @@ class TestIdleWatchStreams:
                 refused = firsts.count(grpc.StatusCode.RESOURCE_EXHAUSTED)
                 assert len(admitted) == WATCHES_PER_CONNECTION
                 assert refused == len(names) - len(admitted)
-                assert sorted(set(admitted)) == sorted({SERVING, SERVICE_UNKNOWN})
+                # Which names get the connection's few streams is a race: either answers.
+                assert set(admitted) <= {SERVING, SERVICE_UNKNOWN}
                 answers_within_a_second(channel)
 
 

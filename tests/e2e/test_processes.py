@@ -78,7 +78,11 @@ def cpus_of_every_thread(pid: int) -> set[str]:
     """The Cpus_allowed_list of each of the process's threads, as /proc gives them."""
     lists = set()
     for status in Path(f"/proc/{pid}/task").glob("*/status"):
-        for line in status.read_text().splitlines():
+        try:
+            text = status.read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended between the listing and the read
+        for line in text.splitlines():
             if line.startswith("Cpus_allowed_list:"):
                 lists.add(line.split(":", 1)[1].strip())
     return lists
