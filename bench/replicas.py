@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
-from bench.host import header, median_round
-from bench.load import Sample, run_load
+from bench.host import header
 from bench.scenarios import FINDSVC, Scenario
-from bench.servers import seed, start_server, stop_servers
+from bench.servers import interleaved_rounds, seed
+from devkit.load import Sample, run_load
 from devkit.mariadb import PrivateMariaDB, start_replica
 
 RESULTS = Path(__file__).resolve().parent / "replicas.json"
@@ -110,26 +111,24 @@ def measure(
     warmup_s: float,
     load_processes: int,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    servers = [start_server(scenario) for scenario in chosen]
-    try:
-        for concurrency in levels:
-            samples: dict[str, list[tuple[Sample, float]]] = {}
-            for _ in range(rounds):
-                for scenario, (_process, target) in zip(chosen, servers, strict=True):
-                    before = com_select(primary)
-                    sample = run_load(target, names, concurrency, seconds, warmup_s, load_processes)
-                    per_1000 = (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
-                    samples.setdefault(scenario.key, []).append((sample, per_1000))
-            for key, runs in samples.items():
-                sample, per_1000 = median_round(runs, by=lambda run: run[0].calls_per_s)
-                results.setdefault(key, {})[str(concurrency)] = {
-                    **sample.point(),
-                    "primary_selects_per_1000": round(per_1000, 1),
-                }
-    finally:
-        stop_servers([process for process, _ in servers])
-    return results
+
+    def one_round(
+        _scenario: Scenario, _process: subprocess.Popen[bytes], target: str, concurrency: int
+    ) -> tuple[Sample, float]:
+        before = com_select(primary)
+        sample = run_load(target, names, concurrency, seconds, warmup_s, load_processes)
+        return sample, (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
+
+    medians = interleaved_rounds(
+        chosen, levels, rounds, one_round, by=lambda run: run[0].calls_per_s
+    )
+    return {
+        key: {
+            level: {**sample.point(), "primary_selects_per_1000": round(per_1000, 1)}
+            for level, (sample, per_1000) in by_level.items()
+        }
+        for key, by_level in medians.items()
+    }
 
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:

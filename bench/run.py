@@ -6,16 +6,17 @@ Knobs are read here and described in bench/__main__.py.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from bench import db_path, rest
-from bench.host import cpu_seconds, header, median_round
+from bench.host import cpu_seconds, header
 from bench.progress import Progress
 from bench.report import publish
 from bench.scenarios import HOT_SET, Scenario, scenarios
-from bench.servers import seeded_database, start_server, stop_servers
+from bench.servers import interleaved_rounds, seeded_database
 from bench.trickle import trickle
 from devkit.load import Sample, run_load
 
@@ -41,30 +42,25 @@ def measure(
     load_processes: int,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """{scenario: {concurrency: the median round's summary}}."""
-    results: dict[str, dict[str, dict[str, Any]]] = {}
     progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
-    servers = [start_server(scenario) for scenario in chosen]
-    try:
-        # Round-robin over the scenarios, level by level: background load on this shared
-        # machine drifts, and interleaving spreads it over all of them alike.
-        for concurrency in levels:
-            samples: dict[str, list[Sample]] = {}
-            for _ in range(rounds):
-                for scenario, (process, target) in zip(chosen, servers, strict=True):
-                    progress.point(f"{scenario.key} at concurrency {concurrency}")
-                    pool = names[:HOT_SET] if scenario.hot else names
-                    cpu_before = cpu_seconds(process)
-                    sample = run_load(target, pool, concurrency, seconds, warmup_s, load_processes)
-                    sample.server_cpu_s = cpu_seconds(process) - cpu_before
-                    samples.setdefault(scenario.key, []).append(sample)
-                    progress.point_done()
-            for key, runs in samples.items():
-                median = median_round(runs, by=lambda run: run.calls_per_s)
-                results.setdefault(key, {})[str(concurrency)] = summary(median)
-    finally:
-        stop_servers([process for process, _ in servers])
+
+    def one_round(
+        scenario: Scenario, process: subprocess.Popen[bytes], target: str, concurrency: int
+    ) -> Sample:
+        progress.point(f"{scenario.key} at concurrency {concurrency}")
+        pool = names[:HOT_SET] if scenario.hot else names
+        cpu_before = cpu_seconds(process)
+        sample = run_load(target, pool, concurrency, seconds, warmup_s, load_processes)
+        sample.server_cpu_s = cpu_seconds(process) - cpu_before
+        progress.point_done()
+        return sample
+
+    medians = interleaved_rounds(chosen, levels, rounds, one_round, by=lambda run: run.calls_per_s)
     progress.close()
-    return results
+    return {
+        key: {level: summary(median) for level, median in by_level.items()}
+        for key, by_level in medians.items()
+    }
 
 
 def main() -> int:

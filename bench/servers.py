@@ -11,11 +11,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import grpc
 
+from bench.host import Round, median_round
 from bench.scenarios import FINDSVC, Scenario
 from devkit.mariadb import PrivateMariaDB, free_port
 from devkit.server import ServerProcess
@@ -90,3 +91,30 @@ def stop_servers(processes: list[subprocess.Popen[bytes]]) -> None:
         process.terminate()
     for process in processes:
         process.wait(timeout=30)
+
+
+def interleaved_rounds(
+    chosen: list[Scenario],
+    levels: list[int],
+    rounds: int,
+    one_round: Callable[[Scenario, subprocess.Popen[bytes], str, int], Round],
+    by: Callable[[Round], float],
+) -> dict[str, dict[str, Round]]:
+    """{scenario: {concurrency: the median round `by`}}, each scenario's server started once.
+    Round-robin over the scenarios, level by level: background load on this shared machine
+    drifts, and interleaving spreads it over all of them alike."""
+    results: dict[str, dict[str, Round]] = {}
+    servers = [start_server(scenario) for scenario in chosen]
+    try:
+        for concurrency in levels:
+            samples: dict[str, list[Round]] = {}
+            for _ in range(rounds):
+                for scenario, (process, target) in zip(chosen, servers, strict=True):
+                    samples.setdefault(scenario.key, []).append(
+                        one_round(scenario, process, target, concurrency)
+                    )
+            for key, runs in samples.items():
+                results.setdefault(key, {})[str(concurrency)] = median_round(runs, by)
+    finally:
+        stop_servers([process for process, _ in servers])
+    return results
