@@ -22,9 +22,10 @@ import pymysql
 
 from bench.host import header
 from bench.scenarios import FINDSVC, Scenario
-from bench.servers import interleaved_rounds, seed
+from bench.servers import interleaved_rounds
 from devkit.load import Sample, run_load
 from devkit.mariadb import PrivateMariaDB, start_replica
+from devkit.users import seed_users
 
 RESULTS = Path(__file__).resolve().parent / "replicas.json"
 MISS_RATE = 0.01
@@ -73,7 +74,7 @@ def main() -> int:
         primary.start()
         replica.start()
         start_replica(replica, primary)
-        names = lookups(seed(primary, users))
+        names = lookups(seed_users(primary, users))
         wait_applied(replica, primary)
         base = {"FINDSVC_DB_URL": primary.url, "FINDSVC_HEALTH_INTERVAL_S": "2"}
         chosen = [
