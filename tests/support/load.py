@@ -1,18 +1,17 @@
-"""Background callers and watchers for fault, drain and soak tests, plus /proc readings."""
+"""Waiting for a condition, background callers (devkit's) and health watchers for fault, drain
+and soak tests, plus /proc readings."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.calls import find
+from devkit.callers import Load as Load
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, step_s: float = 0.05) -> float:
@@ -26,55 +25,6 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, step_s: float = 0.
             pass
         time.sleep(step_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    started: float  # time.monotonic()
-    seconds: float
-    name: str
-    code: grpc.StatusCode
-
-
-@dataclass
-class Load:
-    """`callers` threads calling FindUser in a loop over `names` until stopped."""
-
-    target: str
-    names: Sequence[str]
-    callers: int = 4
-    timeout_s: float = 5.0
-    channel_factory: Callable[[str], grpc.Channel] = grpc.insecure_channel
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._call, args=(i,), daemon=True) for i in range(self.callers)
-        ]
-
-    def __enter__(self) -> Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def _call(self, index: int) -> None:
-        with self.channel_factory(self.target) as channel:
-            i = index
-            while not self._stop.is_set():
-                name = self.names[i % len(self.names)]
-                i += 1
-                started = time.monotonic()
-                code = find(channel, name, self.timeout_s)
-                self.outcomes.append(Outcome(started, time.monotonic() - started, name, code))
-
-    def codes(self, since: float = 0.0, until: float = float("inf")) -> Counter[grpc.StatusCode]:
-        return Counter(o.code for o in list(self.outcomes) if since <= o.started < until)
 
 
 class HealthWatch:
