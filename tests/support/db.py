@@ -74,6 +74,15 @@ def database_of_its_own(
             cursor.execute(f"DROP DATABASE `{url.database}`")
 
 
+def server_connections(url: DatabaseUrl) -> int:
+    """The connections the server has accepted since it started."""
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
+        row = cursor.fetchone()
+        assert row is not None
+        return int(row[1])
+
+
 def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None) -> None:
     with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
         cursor.execute(
