@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from devkit.envoy import EnvoyProcess
 from devkit.server import ServerProcess, serving
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
@@ -17,6 +18,7 @@ from tests.support.db import (
     insert_user,
     url_string,
 )
+from tests.support.rest import ready_envoy
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,13 @@ def users_db_url(users_db: DatabaseUrl) -> str:
 def server(users_db_url: str) -> Iterator[ServerProcess]:
     with serving({"FINDSVC_DB_URL": users_db_url}) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
+    """Envoy's REST gateway in front of `server`, ready (a module may put its own in place)."""
+    with ready_envoy(server) as envoy:
+        yield envoy
 
 
 @pytest.fixture(scope="module")

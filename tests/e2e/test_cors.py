@@ -5,8 +5,6 @@ and nothing for an origin not listed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from devkit.envoy import EnvoyProcess, Reply
@@ -16,12 +14,6 @@ from tests.support.calls import KRISHNA
 from tests.support.rest import ready_envoy
 
 EXPOSED = {"grpc-status", "grpc-message", "etag", "cache-control"}
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 def preflight(envoy: EnvoyProcess, origin: str, method: str, path: str, headers: str = "") -> Reply:
