@@ -29,6 +29,7 @@ __all__ = [
     "READINESS",
     "SERVICE_UNKNOWN",
     "SERVING",
+    "answers_within_a_second",
     "find",
     "find_user",
     "findsvc",
@@ -46,6 +47,13 @@ KRISHNA_JSON = {"name": "KrishnaMohan", "phone": "9731423166", "since": "2018-03
 FIND_SERVICE = find_service_pb2.DESCRIPTOR.services_by_name["FindService"].full_name
 READINESS = ("", FIND_SERVICE)  # the whole server, and the Find service by name
 SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+
+
+def answers_within_a_second(channel: grpc.Channel) -> None:
+    """Liveness, readiness and FindUser, each answered OK within 1 s."""
+    for name in ("liveness", ""):
+        assert health_status(channel, name, timeout_s=1) == SERVING
+    assert find(channel, KRISHNA, timeout_s=1) == grpc.StatusCode.OK
 
 
 def find_user(server: ServerProcess, name: str) -> find_service_pb2.UserRecord:

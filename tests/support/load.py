@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -55,6 +57,34 @@ class HealthWatch:
             if not result or result[-1] != status:
                 result.append(status)
         return result
+
+
+@contextmanager
+def idle_watches(channel: grpc.Channel, names: list[str]) -> Iterator[list[object]]:
+    """A Watch stream for each name, left open after its first answer: each yields that
+    answer's status, or the status code of the refusal."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    calls: list[Any] = []
+    firsts: list[object] = []
+    try:
+        # In batches: the server takes no more streams on a connection than its lanes admit,
+        # and a client that opens more before it has heard so gets some refused (UNAVAILABLE).
+        for batch in range(0, len(names), 50):
+            # The timeout only ends a test that fails: a stream queued for a thread never answers.
+            opened = [
+                stub.Watch(health_pb2.HealthCheckRequest(service=name), timeout=20)
+                for name in names[batch : batch + 50]
+            ]
+            calls += opened
+            for call in opened:
+                try:
+                    firsts.append(next(call).status)
+                except grpc.RpcError as error:
+                    firsts.append(error.code())
+        yield firsts
+    finally:
+        for call in calls:
+            call.cancel()
 
 
 def _status_field(pid: int, name: str) -> int:
