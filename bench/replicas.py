@@ -22,7 +22,7 @@ import pymysql
 
 from bench.host import header
 from bench.scenarios import FINDSVC, Scenario
-from bench.servers import interleaved_rounds
+from bench.servers import Plan, interleaved_rounds
 from devkit.load import Sample, run_load
 from devkit.mariadb import PrivateMariaDB, start_replica
 from devkit.users import seed_users
@@ -61,12 +61,8 @@ def lookups(names: list[str]) -> list[str]:
 
 
 def main() -> int:
-    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
-    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    plan = Plan.from_env("BENCH_REPLICA_CONCURRENCY", "8,32")
     users = int(os.environ.get("BENCH_USERS", "100000"))
-    levels = [int(c) for c in os.environ.get("BENCH_REPLICA_CONCURRENCY", "8,32").split(",")]
-    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
     load_before = os.getloadavg()
     print(f"bench.replicas: a primary and a replica with {users:,} users", file=sys.stderr)
     primary, replica = PrivateMariaDB(server_id=1), PrivateMariaDB(server_id=2)
@@ -86,13 +82,13 @@ def main() -> int:
                 {**base, "FINDSVC_DB_REPLICA_URLS": replica.url},
             ),
         ]
-        results = measure(chosen, primary, names, levels, rounds, seconds, warmup_s, load_processes)
+        results = measure(chosen, primary, names, plan)
     finally:
         replica.destroy()
         primary.destroy()
     settings = {
-        "seconds_per_point": seconds,
-        "rounds": rounds,
+        "seconds_per_point": plan.seconds,
+        "rounds": plan.rounds,
         "users": users,
         "miss_rate": MISS_RATE,
     }
@@ -103,26 +99,19 @@ def main() -> int:
 
 
 def measure(
-    chosen: list[Scenario],
-    primary: PrivateMariaDB,
-    names: list[str],
-    levels: list[int],
-    rounds: int,
-    seconds: float,
-    warmup_s: float,
-    load_processes: int,
+    chosen: list[Scenario], primary: PrivateMariaDB, names: list[str], plan: Plan
 ) -> dict[str, dict[str, dict[str, Any]]]:
 
     def one_round(
         _scenario: Scenario, _process: subprocess.Popen[bytes], target: str, concurrency: int
     ) -> tuple[Sample, float]:
         before = com_select(primary)
-        sample = run_load(target, names, concurrency, seconds, warmup_s, load_processes)
+        sample = run_load(
+            target, names, concurrency, plan.seconds, plan.warmup_s, plan.load_processes
+        )
         return sample, (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
 
-    medians = interleaved_rounds(
-        chosen, levels, rounds, one_round, by=lambda run: run[0].calls_per_s
-    )
+    medians = interleaved_rounds(chosen, plan, one_round, by=lambda run: run[0].calls_per_s)
     return {
         key: {
             level: {**sample.point(), "primary_selects_per_1000": round(per_1000, 1)}

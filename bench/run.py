@@ -16,7 +16,7 @@ from bench.host import cpu_seconds, header
 from bench.progress import Progress
 from bench.report import publish
 from bench.scenarios import HOT_SET, Scenario, scenarios
-from bench.servers import interleaved_rounds, seeded_database
+from bench.servers import Plan, interleaved_rounds, seeded_database
 from bench.trickle import trickle
 from devkit.load import Sample, run_load
 
@@ -33,16 +33,10 @@ def summary(sample: Sample) -> dict[str, Any]:
 
 
 def measure(
-    chosen: list[Scenario],
-    names: list[str],
-    levels: list[int],
-    rounds: int,
-    seconds: float,
-    warmup_s: float,
-    load_processes: int,
+    chosen: list[Scenario], names: list[str], plan: Plan
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """{scenario: {concurrency: the median round's summary}}."""
-    progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
+    progress = Progress(len(chosen) * len(plan.levels) * plan.rounds, plan.seconds + plan.warmup_s)
 
     def one_round(
         scenario: Scenario, process: subprocess.Popen[bytes], target: str, concurrency: int
@@ -50,12 +44,14 @@ def measure(
         progress.point(f"{scenario.key} at concurrency {concurrency}")
         pool = names[:HOT_SET] if scenario.hot else names
         cpu_before = cpu_seconds(process)
-        sample = run_load(target, pool, concurrency, seconds, warmup_s, load_processes)
+        sample = run_load(
+            target, pool, concurrency, plan.seconds, plan.warmup_s, plan.load_processes
+        )
         sample.server_cpu_s = cpu_seconds(process) - cpu_before
         progress.point_done()
         return sample
 
-    medians = interleaved_rounds(chosen, levels, rounds, one_round, by=lambda run: run.calls_per_s)
+    medians = interleaved_rounds(chosen, plan, one_round, by=lambda run: run.calls_per_s)
     progress.close()
     return {
         key: {level: summary(median) for level, median in by_level.items()}
@@ -64,13 +60,10 @@ def measure(
 
 
 def main() -> int:
-    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
-    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
-    levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8,32,64").split(",")]
+    plan = Plan.from_env("BENCH_CONCURRENCY", "1,8,32,64")
+    seconds, warmup_s, rounds = plan.seconds, plan.warmup_s, plan.rounds
     users = int(os.environ.get("BENCH_USERS", "100000"))
-    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
     wanted = os.environ.get("BENCH_SCENARIOS")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     writes_per_s = float(os.environ.get("BENCH_WRITES_PER_S", "10"))
 
     load_before = os.getloadavg()
@@ -81,19 +74,21 @@ def main() -> int:
         print(f"bench: the DB path alone, {db_path.THREADS} threads", file=sys.stderr)
         db_path_results = db_path.measure(database.url, names, seconds)
         rest_results = (
-            rest.measure(database.url, names, levels, seconds, warmup_s, rounds, load_processes)
+            rest.measure(
+                database.url, names, plan.levels, seconds, warmup_s, rounds, plan.load_processes
+            )
             if rest.wanted(wanted)
             else None
         )
         with trickle(database.port, names[:HOT_SET], writes_per_s) as written:
-            results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
+            results = measure(chosen, names, plan)
     settings = {
         "seconds_per_point": seconds,
         "rounds": rounds,
         "warmup_s": warmup_s,
         "users": users,
         "hot_set": HOT_SET,
-        "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
+        "load_generator": f"{plan.load_processes} processes of grpc.aio closed-loop clients",
         "writes": f"{sum(written)} phone changes of hot-set users, {writes_per_s:g}/s",
     }
     report: dict[str, Any] = {
