@@ -74,13 +74,18 @@ def database_of_its_own(
             cursor.execute(f"DROP DATABASE `{url.database}`")
 
 
-def server_connections(url: DatabaseUrl) -> int:
-    """The connections the server has accepted since it started."""
+def global_status(url: DatabaseUrl, variable: str) -> int:
+    """A counter of the server's SHOW GLOBAL STATUS, e.g. Connections or Aborted_connects."""
     with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
+        cursor.execute("SHOW GLOBAL STATUS LIKE %s", (variable,))
         row = cursor.fetchone()
         assert row is not None
         return int(row[1])
+
+
+def server_connections(url: DatabaseUrl) -> int:
+    """The connections the server has accepted since it started."""
+    return global_status(url, "Connections")
 
 
 def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None) -> None:
