@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
-from bench.host import header, median_round
-from bench.load import Sample, run_load
+from bench.host import header
 from bench.scenarios import FINDSVC, Scenario
-from bench.servers import seed, start_server, stop_servers
+from bench.servers import Plan, interleaved_rounds
+from devkit.load import Sample, run_load
 from devkit.mariadb import PrivateMariaDB, start_replica
+from devkit.users import seed_users
 
 RESULTS = Path(__file__).resolve().parent / "replicas.json"
 MISS_RATE = 0.01
@@ -59,12 +61,8 @@ def lookups(names: list[str]) -> list[str]:
 
 
 def main() -> int:
-    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
-    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    plan = Plan.from_env("BENCH_REPLICA_CONCURRENCY", "8,32")
     users = int(os.environ.get("BENCH_USERS", "100000"))
-    levels = [int(c) for c in os.environ.get("BENCH_REPLICA_CONCURRENCY", "8,32").split(",")]
-    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
     load_before = os.getloadavg()
     print(f"bench.replicas: a primary and a replica with {users:,} users", file=sys.stderr)
     primary, replica = PrivateMariaDB(server_id=1), PrivateMariaDB(server_id=2)
@@ -72,7 +70,7 @@ def main() -> int:
         primary.start()
         replica.start()
         start_replica(replica, primary)
-        names = lookups(seed(primary, users))
+        names = lookups(seed_users(primary, users))
         wait_applied(replica, primary)
         base = {"FINDSVC_DB_URL": primary.url, "FINDSVC_HEALTH_INTERVAL_S": "2"}
         chosen = [
@@ -84,13 +82,13 @@ def main() -> int:
                 {**base, "FINDSVC_DB_REPLICA_URLS": replica.url},
             ),
         ]
-        results = measure(chosen, primary, names, levels, rounds, seconds, warmup_s, load_processes)
+        results = measure(chosen, primary, names, plan)
     finally:
         replica.destroy()
         primary.destroy()
     settings = {
-        "seconds_per_point": seconds,
-        "rounds": rounds,
+        "seconds_per_point": plan.seconds,
+        "rounds": plan.rounds,
         "users": users,
         "miss_rate": MISS_RATE,
     }
@@ -101,35 +99,26 @@ def main() -> int:
 
 
 def measure(
-    chosen: list[Scenario],
-    primary: PrivateMariaDB,
-    names: list[str],
-    levels: list[int],
-    rounds: int,
-    seconds: float,
-    warmup_s: float,
-    load_processes: int,
+    chosen: list[Scenario], primary: PrivateMariaDB, names: list[str], plan: Plan
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    servers = [start_server(scenario) for scenario in chosen]
-    try:
-        for concurrency in levels:
-            samples: dict[str, list[tuple[Sample, float]]] = {}
-            for _ in range(rounds):
-                for scenario, (_process, target) in zip(chosen, servers, strict=True):
-                    before = com_select(primary)
-                    sample = run_load(target, names, concurrency, seconds, warmup_s, load_processes)
-                    per_1000 = (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
-                    samples.setdefault(scenario.key, []).append((sample, per_1000))
-            for key, runs in samples.items():
-                sample, per_1000 = median_round(runs, by=lambda run: run[0].calls_per_s)
-                results.setdefault(key, {})[str(concurrency)] = {
-                    **sample.point(),
-                    "primary_selects_per_1000": round(per_1000, 1),
-                }
-    finally:
-        stop_servers([process for process, _ in servers])
-    return results
+
+    def one_round(
+        _scenario: Scenario, _process: subprocess.Popen[bytes], target: str, concurrency: int
+    ) -> tuple[Sample, float]:
+        before = com_select(primary)
+        sample = run_load(
+            target, names, concurrency, plan.seconds, plan.warmup_s, plan.load_processes
+        )
+        return sample, (com_select(primary) - before) * 1000 / max(1, sample.all_calls)
+
+    medians = interleaved_rounds(chosen, plan, one_round, by=lambda run: run[0].calls_per_s)
+    return {
+        key: {
+            level: {**sample.point(), "primary_selects_per_1000": round(per_1000, 1)}
+            for level, (sample, per_1000) in by_level.items()
+        }
+        for key, by_level in medians.items()
+    }
 
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:

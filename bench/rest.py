@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import random
-import struct
 import sys
 import time
 import urllib.parse
@@ -25,6 +24,7 @@ import aiohttp
 
 from bench.host import cpu_seconds, median_round
 from devkit.envoy import EnvoyProcess
+from devkit.grpc_web import framed
 from devkit.load import Sample, Tally, run_load
 from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2
@@ -40,8 +40,7 @@ def _rest(name: str) -> Request:
 
 
 def _grpc_web(name: str) -> Request:
-    message = find_service_pb2.FindUserRequest(name=name).SerializeToString()
-    frame = b"\0" + struct.pack(">I", len(message)) + message
+    frame = framed(find_service_pb2.FindUserRequest(name=name))
     headers = {"content-type": "application/grpc-web+proto", "x-grpc-web": "1"}
     return "POST", FIND_USER, frame, headers
 

@@ -22,9 +22,7 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,8 +32,8 @@ import grpc
 from bench.host import header
 from bench.scenarios import FINDSVC, Scenario, tuning
 from bench.servers import seeded_database, start_server
+from devkit.callers import Load
 from findsvc.client import SERVICE_CONFIG
-from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 
 RESULTS = Path(__file__).resolve().parent / "rolling_restart.json"
 DRAIN_S = "1"
@@ -66,44 +64,6 @@ def channel(target: str, config: dict[str, Any]) -> grpc.Channel:
     return grpc.insecure_channel(target, options=options)
 
 
-class Callers:
-    """`count` threads calling FindUser in a loop, each on a channel of its own."""
-
-    def __init__(self, target: str, config: dict[str, Any], names: list[str], count: int) -> None:
-        self.codes: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._call, args=(target, config, names[i::count]))
-            for i in range(count)
-        ]
-
-    def __enter__(self) -> Callers:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def _call(self, target: str, config: dict[str, Any], names: list[str]) -> None:
-        with channel(target, config) as own:
-            stub = find_service_pb2_grpc.FindServiceStub(own)
-            i = 0
-            while not self._stop.is_set():
-                request = find_service_pb2.FindUserRequest(name=names[i % len(names)])
-                i += 1
-                try:
-                    stub.FindUser(request, timeout=5)
-                    code = "OK"
-                except grpc.RpcError as error:
-                    code = error.code().name
-                with self._lock:
-                    self.codes[code] += 1
-
-
 def restart_in_place(scenario: Scenario, old: Any, port: int) -> Any:
     old.send_signal(signal.SIGTERM)
     old.wait(timeout=60)
@@ -116,7 +76,7 @@ def one_round(scenario: Scenario, config: dict[str, Any], names: list[str], call
     processes = [process for process, _ in pods]
     target = "ipv4:" + ",".join(f"127.0.0.1:{port}" for port in ports)
     try:
-        with Callers(target, config, names, callers) as load:
+        with Load(target, names, callers, channel_factory=lambda at: channel(at, config)) as load:
             for i, port in enumerate(ports):
                 time.sleep(SERVED_BEFORE_STOP_S)
                 processes[i] = restart_in_place(scenario, processes[i], port)
@@ -125,8 +85,9 @@ def one_round(scenario: Scenario, config: dict[str, Any], names: list[str], call
         for process in processes:
             process.kill()
             process.wait()
-    failed = {code: n for code, n in load.codes.items() if code not in EXPECTED}
-    return {"calls": sum(load.codes.values()), "failed": sum(failed.values()), "codes": failed}
+    codes = {code.name: n for code, n in load.codes().items()}
+    failed = {code: n for code, n in codes.items() if code not in EXPECTED}
+    return {"calls": sum(codes.values()), "failed": sum(failed.values()), "codes": failed}
 
 
 def main() -> int:

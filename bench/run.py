@@ -6,16 +6,17 @@ Knobs are read here and described in bench/__main__.py.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from bench import db_path, rest
-from bench.host import cpu_seconds, header, median_round
+from bench.host import cpu_seconds, header
 from bench.progress import Progress
 from bench.report import publish
 from bench.scenarios import HOT_SET, Scenario, scenarios
-from bench.servers import seeded_database, start_server, stop_servers
+from bench.servers import Plan, interleaved_rounds, seeded_database
 from bench.trickle import trickle
 from devkit.load import Sample, run_load
 
@@ -32,49 +33,37 @@ def summary(sample: Sample) -> dict[str, Any]:
 
 
 def measure(
-    chosen: list[Scenario],
-    names: list[str],
-    levels: list[int],
-    rounds: int,
-    seconds: float,
-    warmup_s: float,
-    load_processes: int,
+    chosen: list[Scenario], names: list[str], plan: Plan
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """{scenario: {concurrency: the median round's summary}}."""
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    progress = Progress(len(chosen) * len(levels) * rounds, seconds + warmup_s)
-    servers = [start_server(scenario) for scenario in chosen]
-    try:
-        # Round-robin over the scenarios, level by level: background load on this shared
-        # machine drifts, and interleaving spreads it over all of them alike.
-        for concurrency in levels:
-            samples: dict[str, list[Sample]] = {}
-            for _ in range(rounds):
-                for scenario, (process, target) in zip(chosen, servers, strict=True):
-                    progress.point(f"{scenario.key} at concurrency {concurrency}")
-                    pool = names[:HOT_SET] if scenario.hot else names
-                    cpu_before = cpu_seconds(process)
-                    sample = run_load(target, pool, concurrency, seconds, warmup_s, load_processes)
-                    sample.server_cpu_s = cpu_seconds(process) - cpu_before
-                    samples.setdefault(scenario.key, []).append(sample)
-                    progress.point_done()
-            for key, runs in samples.items():
-                median = median_round(runs, by=lambda run: run.calls_per_s)
-                results.setdefault(key, {})[str(concurrency)] = summary(median)
-    finally:
-        stop_servers([process for process, _ in servers])
+    progress = Progress(len(chosen) * len(plan.levels) * plan.rounds, plan.seconds + plan.warmup_s)
+
+    def one_round(
+        scenario: Scenario, process: subprocess.Popen[bytes], target: str, concurrency: int
+    ) -> Sample:
+        progress.point(f"{scenario.key} at concurrency {concurrency}")
+        pool = names[:HOT_SET] if scenario.hot else names
+        cpu_before = cpu_seconds(process)
+        sample = run_load(
+            target, pool, concurrency, plan.seconds, plan.warmup_s, plan.load_processes
+        )
+        sample.server_cpu_s = cpu_seconds(process) - cpu_before
+        progress.point_done()
+        return sample
+
+    medians = interleaved_rounds(chosen, plan, one_round, by=lambda run: run.calls_per_s)
     progress.close()
-    return results
+    return {
+        key: {level: summary(median) for level, median in by_level.items()}
+        for key, by_level in medians.items()
+    }
 
 
 def main() -> int:
-    seconds = float(os.environ.get("BENCH_SECONDS", "2"))
-    warmup_s = float(os.environ.get("BENCH_WARMUP_S", "1"))
-    levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8,32,64").split(",")]
+    plan = Plan.from_env("BENCH_CONCURRENCY", "1,8,32,64")
+    seconds, warmup_s, rounds = plan.seconds, plan.warmup_s, plan.rounds
     users = int(os.environ.get("BENCH_USERS", "100000"))
-    load_processes = int(os.environ.get("BENCH_LOAD_PROCESSES", "1"))
     wanted = os.environ.get("BENCH_SCENARIOS")
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     writes_per_s = float(os.environ.get("BENCH_WRITES_PER_S", "10"))
 
     load_before = os.getloadavg()
@@ -85,19 +74,21 @@ def main() -> int:
         print(f"bench: the DB path alone, {db_path.THREADS} threads", file=sys.stderr)
         db_path_results = db_path.measure(database.url, names, seconds)
         rest_results = (
-            rest.measure(database.url, names, levels, seconds, warmup_s, rounds, load_processes)
+            rest.measure(
+                database.url, names, plan.levels, seconds, warmup_s, rounds, plan.load_processes
+            )
             if rest.wanted(wanted)
             else None
         )
         with trickle(database.port, names[:HOT_SET], writes_per_s) as written:
-            results = measure(chosen, names, levels, rounds, seconds, warmup_s, load_processes)
+            results = measure(chosen, names, plan)
     settings = {
         "seconds_per_point": seconds,
         "rounds": rounds,
         "warmup_s": warmup_s,
         "users": users,
         "hot_set": HOT_SET,
-        "load_generator": f"{load_processes} processes of grpc.aio closed-loop clients",
+        "load_generator": f"{plan.load_processes} processes of grpc.aio closed-loop clients",
         "writes": f"{sum(written)} phone changes of hot-set users, {writes_per_s:g}/s",
     }
     report: dict[str, Any] = {

@@ -11,11 +11,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import grpc
 
+from bench.host import Round, median_round
 from bench.scenarios import FINDSVC, Scenario
 from devkit.mariadb import PrivateMariaDB, free_port
 from devkit.server import ServerProcess
@@ -92,3 +94,51 @@ def stop_servers(processes: list[subprocess.Popen[bytes]]) -> None:
         process.terminate()
     for process in processes:
         process.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The load each scenario gets: the levels of concurrency, the rounds at each (the median
+    is reported), a round's seconds after its warm-up, and the load generator's processes."""
+
+    levels: list[int]
+    rounds: int
+    seconds: float
+    warmup_s: float
+    load_processes: int
+
+    @classmethod
+    def from_env(cls, levels_variable: str, default_levels: str) -> Plan:
+        return cls(
+            [int(c) for c in os.environ.get(levels_variable, default_levels).split(",")],
+            rounds=int(os.environ.get("BENCH_ROUNDS", "3")),
+            seconds=float(os.environ.get("BENCH_SECONDS", "2")),
+            warmup_s=float(os.environ.get("BENCH_WARMUP_S", "1")),
+            load_processes=int(os.environ.get("BENCH_LOAD_PROCESSES", "1")),
+        )
+
+
+def interleaved_rounds(
+    chosen: list[Scenario],
+    plan: Plan,
+    one_round: Callable[[Scenario, subprocess.Popen[bytes], str, int], Round],
+    by: Callable[[Round], float],
+) -> dict[str, dict[str, Round]]:
+    """{scenario: {concurrency: the median round `by`}}, each scenario's server started once.
+    Round-robin over the scenarios, level by level: background load on this shared machine
+    drifts, and interleaving spreads it over all of them alike."""
+    results: dict[str, dict[str, Round]] = {}
+    servers = [start_server(scenario) for scenario in chosen]
+    try:
+        for concurrency in plan.levels:
+            samples: dict[str, list[Round]] = {}
+            for _ in range(plan.rounds):
+                for scenario, (process, target) in zip(chosen, servers, strict=True):
+                    samples.setdefault(scenario.key, []).append(
+                        one_round(scenario, process, target, concurrency)
+                    )
+            for key, runs in samples.items():
+                results.setdefault(key, {})[str(concurrency)] = median_round(runs, by)
+    finally:
+        stop_servers([process for process, _ in servers])
+    return results

@@ -11,7 +11,8 @@ from typing import Protocol
 
 from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
 from findsvc.adapters.mysql.binlog_follower import BinlogFollower, FollowerObserver
-from findsvc.adapters.mysql.target import MySqlTarget, binlog_connect_args
+from findsvc.adapters.mysql.connection import binlog_connect_args
+from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.config import ConfigError, Settings
 from findsvc.domain.ports import CheckedRepository
 from findsvc.policies.cache_stats import CacheObserver

@@ -26,8 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 
 from findsvc.domain import deadline, read_after
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
@@ -39,28 +38,10 @@ from findsvc.domain.ports import (
     RepositoryUnavailable,
 )
 from findsvc.policies.cache_entries import Cached, Entries
+from findsvc.policies.cache_reads import Flight, Read, ReadsInProgress
 from findsvc.policies.cache_stats import CacheObserver, CacheStats
 from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome, answer, own
-
-
-@dataclass(eq=False)
-class _Read:
-    """A query to the store in progress: its answer is not kept if `stale` turns True."""
-
-    folds: frozenset[str]
-    stale: bool
-
-
-@dataclass(eq=False)
-class _Flight:
-    read: _Read
-    begun: float = field(default_factory=time.monotonic)  # before its query is sent
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: Outcome = None
-    waiters: int = 0  # callers waiting for it, under the cache's lock
-    lookup: Future[None] | None = None
-
 
 # A cached NOT_FOUND that may be served only once the changes have caught up.
 _UNCONFIRMED = object()
@@ -89,8 +70,8 @@ class CachingRepository:
         self._follow = follow
         self._lock = threading.Lock()
         self._entries = Entries(size, clock)
-        self._flights: dict[str, _Flight] = {}
-        self._reads: set[_Read] = set()
+        self._flights: dict[str, Flight] = {}
+        self._reads = ReadsInProgress()
         self.stats = CacheStats(observer=observer)
 
     def get(self, name: Name) -> User:
@@ -116,7 +97,7 @@ class CachingRepository:
                 assert flight.lookup is not None
                 if flight.waiters == 0 and flight.lookup.cancel():
                     del self._flights[key]  # not started, and nobody waits for it any more
-                    self._reads.discard(flight.read)
+                    self._reads.drop(flight.read)
             raise RepositoryTimeout("no answer in time", blames_store=False)
         joined_late = self._follow is not None and flight.begun < arrival
         if joined_late and isinstance(flight.outcome, UserNotFound):
@@ -133,19 +114,19 @@ class CachingRepository:
                     raise UserNotFound(name)
         return self._inner.get(name)
 
-    def _join_flight(self, name: Name) -> _Flight:
+    def _join_flight(self, name: Name) -> Flight:
         """Under the lock: the lookup running for this name, started if there is none."""
         flight = self._flights.get(name.value)
         if flight is None:
             self.stats.count("misses")
-            self._flights[name.value] = flight = _Flight(self._begin_read([name]))
+            self._flights[name.value] = flight = Flight(self._begin_read([name]))
             flight.lookup = self._lookups.submit(self._fly, name, flight)
         else:
             self.stats.count("shared")
         flight.waiters += 1
         return flight
 
-    def _fly(self, name: Name, flight: _Flight) -> None:
+    def _fly(self, name: Name, flight: Flight) -> None:
         """On a lookup thread: one query to the store for every caller waiting on `flight`."""
         try:
             with deadline.deadline_in(self._cap_s):  # this thread's work starts here
@@ -179,7 +160,7 @@ class CachingRepository:
             fetched = self._inner.get_many(missing) if missing else []
         except BaseException:
             with self._lock:
-                self._reads.discard(read)
+                self._reads.drop(read)
             raise
         answers = dict(zip((name.value for name in missing), fetched, strict=True))
         with self._lock:
@@ -204,16 +185,13 @@ class CachingRepository:
         folds = frozenset(fold(name) for name in names)
         with self._lock:
             self.stats.count("evicted", self._entries.evict_equal(folds))
-            for read in self._reads:
-                if read.folds & folds:
-                    read.stale = True
+            self._reads.names_changed(folds)
 
     def forget_all(self) -> None:
         with self._lock:
             self.stats.count("evicted", len(self._entries))
             self._entries.clear()
-            for read in self._reads:
-                read.stale = True
+            self._reads.all_changed()
 
     def _caught_up_since(self, arrival: float) -> bool:
         assert self._follow is not None
@@ -228,17 +206,14 @@ class CachingRepository:
         except (UserNotFound, CorruptUserRecord, RepositoryUnavailable) as outcome:
             return outcome
 
-    def _begin_read(self, names: Sequence[Name]) -> _Read:
+    def _begin_read(self, names: Sequence[Name]) -> Read:
         """Under the lock. Begun while the changes are not current, its answer is not kept."""
         stale = self._follow is not None and not self._follow.is_current()
-        read = _Read(frozenset(fold(name.value) for name in names), stale)
-        self._reads.add(read)
-        return read
+        return self._reads.begin(names, stale)
 
-    def _end_read(self, read: _Read, answers: Collection[tuple[str, Outcome]]) -> None:
+    def _end_read(self, read: Read, answers: Collection[tuple[str, Outcome]]) -> None:
         """Under the lock."""
-        self._reads.discard(read)
-        if not read.stale:
+        if self._reads.end(read):
             for key, outcome in answers:
                 self._remember(key, outcome)
 

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from devkit.envoy import EnvoyProcess
 from devkit.server import ServerProcess, serving
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.certs import Pki, make_pki
-from tests.support.db import admin_connection, create_database, insert_user, url_string
+from tests.support.db import (
+    admin_connection,
+    database_of_its_own,
+    insert_user,
+    url_string,
+)
+from tests.support.rest import ready_envoy
 
 
 @pytest.fixture(scope="module")
 def users_db(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     """The AddService's table with a known user and a corrupt row."""
-    url = replace(mysql_server_url, database=f"findsvc_e2e_{uuid.uuid4().hex[:12]}")
-    create_database(url)
-    insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-    insert_user(url, "BrokenPhone1", 12345, KRISHNA_SINCE)
-    yield url
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{url.database}`")
+    with database_of_its_own(mysql_server_url, "findsvc_e2e") as url:
+        insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
+        insert_user(url, "BrokenPhone1", 12345, KRISHNA_SINCE)
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,13 @@ def users_db_url(users_db: DatabaseUrl) -> str:
 def server(users_db_url: str) -> Iterator[ServerProcess]:
     with serving({"FINDSVC_DB_URL": users_db_url}) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
+    """Envoy's REST gateway in front of `server`, ready (a module may put its own in place)."""
+    with ready_envoy(server) as envoy:
+        yield envoy
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +72,8 @@ def mtls_server(users_db_url: str, pki: Pki) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="module")
 def binlog_db(binlog_mysql_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
     """The AddService's table, empty, on the MariaDB that writes a row-based binlog."""
-    url = replace(binlog_mysql_url, database=f"findsvc_binlog_e2e_{uuid.uuid4().hex[:12]}")
-    create_database(url)
-    yield url
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{url.database}`")
+    with database_of_its_own(binlog_mysql_url, "findsvc_binlog_e2e") as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@ closed connections given back."""
 
 from __future__ import annotations
 
-import grpc
+from collections.abc import Callable
 
-from devkit.server import StartServer
+import grpc
+import pytest
+
+from devkit.server import ServerProcess, StartServer
 from tests.support.calls import KRISHNA, find
 from tests.support.idle_connections import idle_connections, open_count
 from tests.support.load import rss_kib, wait_for
@@ -13,11 +16,19 @@ from tests.support.load import rss_kib, wait_for
 MIB = 1024
 
 
+@pytest.fixture
+def serve_users(
+    start_server: StartServer, users_db_url: str
+) -> Callable[[dict[str, str]], ServerProcess]:
+    """`serve_users(settings)`: findsvc on the users' database, with these settings as well."""
+    return lambda settings: start_server({"FINDSVC_DB_URL": users_db_url, **settings})
+
+
 class TestCap:
     def test_connections_past_the_cap_are_closed_and_the_rest_serve(
-        self, start_server: StartServer, users_db_url: str
+        self, serve_users: Callable[[dict[str, str]], ServerProcess]
     ) -> None:
-        server = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_MAX_CONNECTIONS": "200"})
+        server = serve_users({"FINDSVC_MAX_CONNECTIONS": "200"})
         with idle_connections(server.port, 300) as held:
             wait_for(lambda: open_count(held) == 200, timeout_s=30)
         # Once they are gone, a new client is served.
@@ -25,9 +36,9 @@ class TestCap:
             wait_for(lambda: find(channel, KRISHNA) == grpc.StatusCode.OK, timeout_s=30)
 
     def test_an_idle_connection_is_closed_after_the_idle_time(
-        self, start_server: StartServer, users_db_url: str
+        self, serve_users: Callable[[dict[str, str]], ServerProcess]
     ) -> None:
-        server = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_CONNECTION_IDLE_S": "1"})
+        server = serve_users({"FINDSVC_CONNECTION_IDLE_S": "1"})
         with idle_connections(server.port, 50) as held:
             wait_for(lambda: open_count(held) == 50, timeout_s=10)
             wait_for(lambda: open_count(held) == 0, timeout_s=30)
@@ -35,9 +46,9 @@ class TestCap:
 
 class TestMemory:
     def test_waves_of_idle_connections_neither_grow_nor_keep_the_memory(
-        self, start_server: StartServer, users_db_url: str
+        self, serve_users: Callable[[dict[str, str]], ServerProcess]
     ) -> None:
-        server = start_server({"FINDSVC_DB_URL": users_db_url})  # the default cap, 1000
+        server = serve_users({})  # the default cap, 1000
         pid = server.process.pid
         before = rss_kib(pid)
         for _wave in range(3):

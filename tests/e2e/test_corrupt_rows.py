@@ -3,9 +3,7 @@ stored value reaches a caller or the log."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 
 import grpc
 import pytest
@@ -15,7 +13,11 @@ from devkit.server import ServerProcess, serving
 from findsvc.config import DatabaseUrl
 from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE, find_user
-from tests.support.db import admin_connection, create_database, insert_user, url_string
+from tests.support.db import (
+    database_of_its_own,
+    insert_user,
+    url_string,
+)
 from tests.support.load import wait_for
 
 HUGE_PHONE = 2**64 - 1  # fits BIGINT UNSIGNED, not the record's int64
@@ -43,16 +45,13 @@ CORRUPT = {
 
 @pytest.fixture(scope="module")
 def careless_db(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    url = replace(mysql_server_url, database=f"findsvc_rows_{uuid.uuid4().hex[:12]}")
-    create_database(url, CARELESS_TABLE)
-    insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-    insert_user(url, "HugePhone01", HUGE_PHONE, KRISHNA_SINCE)
-    insert_user(url, "Control\x01Name1", 9000000333, KRISHNA_SINCE)
-    for phone in TWIN_PHONES:
-        insert_user(url, "TwinNames01", phone, KRISHNA_SINCE)
-    yield url
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{url.database}`")
+    with database_of_its_own(mysql_server_url, "findsvc_rows", CARELESS_TABLE) as url:
+        insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
+        insert_user(url, "HugePhone01", HUGE_PHONE, KRISHNA_SINCE)
+        insert_user(url, "Control\x01Name1", 9000000333, KRISHNA_SINCE)
+        for phone in TWIN_PHONES:
+            insert_user(url, "TwinNames01", phone, KRISHNA_SINCE)
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ and nothing for an origin not listed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
@@ -18,17 +19,29 @@ from tests.support.rest import ready_envoy
 EXPOSED = {"grpc-status", "grpc-message", "etag", "cache-control"}
 
 
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
-
-
 def preflight(envoy: EnvoyProcess, origin: str, method: str, path: str, headers: str = "") -> Reply:
     asked = {"Origin": origin, "Access-Control-Request-Method": method}
     if headers:
         asked["Access-Control-Request-Headers"] = headers
     return envoy.request("OPTIONS", path, headers=asked)
+
+
+def krishna_from(envoy: EnvoyProcess, origin: str) -> Reply:
+    """GET /user/KrishnaMohan as a page on `origin` asks for it."""
+    return envoy.request("GET", f"/user/{KRISHNA}", headers={"Origin": origin})
+
+
+@pytest.fixture
+def envoy_allowing(
+    server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], AbstractContextManager[EnvoyProcess]]:
+    """`with envoy_allowing(origins) as envoy`: a fresh Envoy with CORS_ALLOWED_ORIGINS set."""
+
+    def start(origins: str) -> AbstractContextManager[EnvoyProcess]:
+        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", origins)
+        return ready_envoy(server)
+
+    return start
 
 
 def listed(header: str) -> set[str]:
@@ -42,7 +55,7 @@ class TestListedOrigins:
     def test_a_rest_answer_is_readable_from_a_local_page(
         self, envoy: EnvoyProcess, origin: str
     ) -> None:
-        reply = envoy.request("GET", f"/user/{KRISHNA}", headers={"Origin": origin})
+        reply = krishna_from(envoy, origin)
         assert reply.status == 200
         assert reply.headers["access-control-allow-origin"] == origin
         assert listed(reply.headers["access-control-expose-headers"]) >= EXPOSED
@@ -91,7 +104,7 @@ class TestOriginsNotListed:
         ],
     )
     def test_get_no_allow_origin(self, envoy: EnvoyProcess, origin: str) -> None:
-        reply = envoy.request("GET", f"/user/{KRISHNA}", headers={"Origin": origin})
+        reply = krishna_from(envoy, origin)
         assert reply.status == 200  # the answer itself: only a browser withholds it
         assert "access-control-allow-origin" not in reply.headers
 
@@ -106,14 +119,11 @@ class TestOriginsNotListed:
 
 class TestNoOriginsListed:
     def test_an_envoy_without_the_list_allows_no_origin(
-        self, server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+        self, envoy_allowing: Callable[[str], AbstractContextManager[EnvoyProcess]]
     ) -> None:
         # As the prod overlay ships: CORS_ALLOWED_ORIGINS empty until an operator lists some.
-        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "")
-        with ready_envoy(server) as envoy:
-            reply = envoy.request(
-                "GET", f"/user/{KRISHNA}", headers={"Origin": "http://localhost:5173"}
-            )
+        with envoy_allowing("") as envoy:
+            reply = krishna_from(envoy, "http://localhost:5173")
             assert reply.status == 200
             assert "access-control-allow-origin" not in reply.headers
             assert (
@@ -121,15 +131,10 @@ class TestNoOriginsListed:
             )
 
     def test_an_operators_origin_is_allowed_exactly(
-        self, server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+        self, envoy_allowing: Callable[[str], AbstractContextManager[EnvoyProcess]]
     ) -> None:
-        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
-        with ready_envoy(server) as envoy:
-            ok = envoy.request(
-                "GET", f"/user/{KRISHNA}", headers={"Origin": "https://app.example.com"}
-            )
-            other = envoy.request(
-                "GET", f"/user/{KRISHNA}", headers={"Origin": "https://app.example.com:8443"}
-            )
+        with envoy_allowing("https://app.example.com") as envoy:
+            ok = krishna_from(envoy, "https://app.example.com")
+            other = krishna_from(envoy, "https://app.example.com:8443")
             assert ok.headers["access-control-allow-origin"] == "https://app.example.com"
             assert "access-control-allow-origin" not in other.headers

@@ -17,7 +17,7 @@ from findsvc.client import FindClient, FindError
 from findsvc.config import DatabaseUrl
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, NOT_SERVING, findsvc
 from tests.support.certs import make_pki
-from tests.support.db import admin_connection, url_string
+from tests.support.db import admin_connection, global_status, url_string
 from tests.support.load import wait_for
 
 Start = Callable[[dict[str, str]], ServerProcess]
@@ -53,11 +53,7 @@ def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> Non
 
 
 def aborted_connects(url: DatabaseUrl) -> int:
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Aborted_connects'")
-        row = cursor.fetchone()
-        assert row is not None
-        return int(row[1])
+    return global_status(url, "Aborted_connects")
 
 
 def find_code(server: ServerProcess) -> grpc.StatusCode:

@@ -4,12 +4,9 @@ as their protocol writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from devkit.envoy import EnvoyProcess
-from devkit.server import ServerProcess
 from glarimy.ums.find.v1 import find_service_pb2
 from tests.support.browsers import (
     SERVICE,
@@ -19,17 +16,10 @@ from tests.support.browsers import (
     grpc_web,
 )
 from tests.support.calls import KRISHNA, KRISHNA_JSON, KRISHNA_PHONE
-from tests.support.rest import ready_envoy
 
 NOBODY = "NobodyByThisName"
 FIND_KRISHNA = find_service_pb2.FindUserRequest(name=KRISHNA)
 FIND_NOBODY = find_service_pb2.FindUserRequest(name=NOBODY)
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 def record(payload: bytes) -> find_service_pb2.UserRecord:

@@ -17,9 +17,8 @@ import grpc
 from devkit.server import ServerProcess, StartServer
 from findsvc.client import SERVICE_CONFIG
 from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
-from tests.e2e.test_hostile_clients import answers_within_a_second, idle_watches
-from tests.support.calls import FIND_SERVICE, KRISHNA, SERVING, find
-from tests.support.load import rss_kib, thread_count, wait_for
+from tests.support.calls import FIND_SERVICE, KRISHNA, SERVING, answers_within_a_second, find
+from tests.support.load import idle_watches, rss_kib, thread_count, wait_for
 
 CLIENT_CONNECTIONS = 300
 

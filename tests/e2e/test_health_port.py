@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import grpc
@@ -16,20 +15,14 @@ from tests.support.calls import FIND_SERVICE, KRISHNA, SERVING, health_status
 from tests.support.h2_flood import Flood
 from tests.support.idle_connections import idle_connections, open_count
 from tests.support.load import wait_for
-from tests.support.metrics import log_entries
+from tests.support.metrics import log_entries, logged_port
 
 CHECK = "/grpc.health.v1.Health/Check"
 FIND_USER = f"/{FIND_SERVICE}/FindUser"
 
 
-def health_port(server: ServerProcess, timeout_s: float = 10) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for entry in log_entries(server):
-            if "health_port" in entry:
-                return int(entry["health_port"])
-        time.sleep(0.05)
-    raise AssertionError(f"no health port logged:\n{server.logs}")
+def health_port(server: ServerProcess) -> int:
+    return logged_port(server, "health_port")
 
 
 def kubelet_probe(port: int, service: str) -> int | grpc.StatusCode:

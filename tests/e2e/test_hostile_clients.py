@@ -9,55 +9,25 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from devkit.server import ServerProcess, StartServer
 from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
-from tests.support.calls import FIND_SERVICE, KRISHNA, SERVICE_UNKNOWN, SERVING, find, health_status
-from tests.support.load import Load, rss_kib
+from tests.support.calls import (
+    FIND_SERVICE,
+    KRISHNA,
+    SERVICE_UNKNOWN,
+    SERVING,
+    answers_within_a_second,
+    find,
+    health_status,
+)
+from tests.support.load import Load, idle_watches, rss_kib
 from tests.support.metrics import metrics_port, scrape, value
-
-
-def answers_within_a_second(channel: grpc.Channel) -> None:
-    """Liveness, readiness and FindUser, each answered OK within 1 s."""
-    for name in ("liveness", ""):
-        assert health_status(channel, name, timeout_s=1) == SERVING
-    assert find(channel, KRISHNA, timeout_s=1) == grpc.StatusCode.OK
-
-
-@contextmanager
-def idle_watches(channel: grpc.Channel, names: list[str]) -> Iterator[list[object]]:
-    """A Watch stream for each name, left open after its first answer: each yields that
-    answer's status, or the status code of the refusal."""
-    stub = health_pb2_grpc.HealthStub(channel)
-    calls: list[Any] = []
-    firsts: list[object] = []
-    try:
-        # In batches: the server takes no more streams on a connection than its lanes admit,
-        # and a client that opens more before it has heard so gets some refused (UNAVAILABLE).
-        for batch in range(0, len(names), 50):
-            # The timeout only ends a test that fails: a stream queued for a thread never answers.
-            opened = [
-                stub.Watch(health_pb2.HealthCheckRequest(service=name), timeout=20)
-                for name in names[batch : batch + 50]
-            ]
-            calls += opened
-            for call in opened:
-                try:
-                    firsts.append(next(call).status)
-                except grpc.RpcError as error:
-                    firsts.append(error.code())
-        yield firsts
-    finally:
-        for call in calls:
-            call.cancel()
 
 
 class TestIdleWatchStreams:

@@ -5,7 +5,6 @@ Through the real Envoy sidecar and a real findsvc; gRPC callers get the same ETa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -20,12 +19,6 @@ from tests.support.db import admin_connection, insert_user
 from tests.support.rest import ready_envoy
 
 DEFAULT_CACHE_CONTROL = "private, max-age=0, must-revalidate"
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 def etag(envoy: EnvoyProcess, name: str) -> str:

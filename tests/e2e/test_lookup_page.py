@@ -7,21 +7,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from devkit.envoy import EnvoyProcess
-from devkit.server import ServerProcess
 from tests.support.calls import KRISHNA, KRISHNA_PHONE
-from tests.support.rest import ready_envoy
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 def page_after_load(envoy: EnvoyProcess, query: str, profile: Path) -> str:

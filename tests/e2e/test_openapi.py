@@ -4,9 +4,6 @@ findsvc against it: documented status, content type, headers and body schema, no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -18,9 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devkit.envoy import EnvoyProcess
-from devkit.server import ServerProcess
 from protos.openapi import SPEC
-from tests.support.rest import ready_envoy
 
 SCHEMA = schemathesis.openapi.from_path(SPEC)
 CHECKS = [
@@ -30,12 +25,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 @SCHEMA.parametrize()

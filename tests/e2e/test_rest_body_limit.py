@@ -11,20 +11,13 @@ from contextlib import contextmanager
 import pytest
 
 from devkit.envoy import EnvoyProcess
-from devkit.server import ServerProcess
 from tests.support.load import rss_kib
-from tests.support.rest import BODY_LIMIT, BODY_TOO_LARGE, post_oversized, ready_envoy
+from tests.support.rest import BODY_LIMIT, BODY_TOO_LARGE, post_oversized
 
 MB = 1_000_000
 # Envoy holds at most 64 KiB of each refused body; 16 callers at once stay far below this,
 # where one 50 MB body held whole would take 200 MiB and more.
 RSS_GROWTH_BOUND_KIB = 48 * 1024
-
-
-@pytest.fixture(scope="module")
-def envoy(server: ServerProcess) -> Iterator[EnvoyProcess]:
-    with ready_envoy(server) as envoy:
-        yield envoy
 
 
 class TestBodyLimit:

@@ -4,9 +4,7 @@ ends, with a count."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 
 import grpc
 import pytest
@@ -24,7 +22,7 @@ from tests.support.calls import (
 )
 from tests.support.db import (
     admin_connection,
-    create_database,
+    database_of_its_own,
     insert_user,
     table_locked,
     url_string,
@@ -35,12 +33,9 @@ from tests.support.metrics import log_entries, metrics_port, scrape, value
 
 @pytest.fixture
 def users_db_of_its_own(mysql_server_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    url = replace(mysql_server_url, database=f"findsvc_drift_{uuid.uuid4().hex[:12]}")
-    create_database(url)
-    insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
-    yield url
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{url.database}`")
+    with database_of_its_own(mysql_server_url, "findsvc_drift") as url:
+        insert_user(url, KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE)
+        yield url
 
 
 def alter(url: DatabaseUrl, sql: str) -> None:

@@ -4,10 +4,8 @@ promise that a user added is found by the very next lookup holds under load."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +16,7 @@ from findsvc.config import DatabaseUrl, Settings
 from findsvc.domain.model import Name, UserNotFound
 from findsvc.domain.ports import CheckedRepository
 from findsvc.telemetry.metrics import Metrics
-from tests.support.db import admin_connection, create_database, insert_user
+from tests.support.db import admin_connection, database_of_its_own, insert_user
 from tests.support.load import wait_for
 
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -29,11 +27,8 @@ HOT_READERS = 4
 
 @pytest.fixture
 def binlog_db(binlog_mysql_url: DatabaseUrl) -> Iterator[DatabaseUrl]:
-    url = replace(binlog_mysql_url, database=f"findsvc_binlog_{uuid.uuid4().hex[:12]}")
-    create_database(url)
-    yield url
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{url.database}`")
+    with database_of_its_own(binlog_mysql_url, "findsvc_binlog") as url:
+        yield url
 
 
 @pytest.fixture

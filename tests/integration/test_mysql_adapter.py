@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,23 +16,8 @@ from findsvc.config import DatabaseUrl, load
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositoryTimeout, RepositoryUnavailable
 from tests.support.calls import KRISHNA_PHONE
-from tests.support.db import admin_connection, create_database
+from tests.support.db import admin_connection, create_database, server_connections
 from tests.support.load import wait_for
-
-
-@pytest.fixture
-def repo(seeded: DatabaseUrl) -> Iterator[MySqlUserRepository]:
-    repository = MySqlUserRepository(seeded, seeded.password, 4, 2.0, 5.0)
-    yield repository
-    repository.close()
-
-
-def server_connections(url: DatabaseUrl) -> int:
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
-        row = cursor.fetchone()
-        assert row is not None
-        return int(row[1])
 
 
 def our_connection_ids(url: DatabaseUrl) -> list[int]:

@@ -3,8 +3,6 @@ health check too, and the connection that met it stays in the pool."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from findsvc.adapters.mysql.repository import MySqlUserRepository
@@ -12,27 +10,12 @@ from findsvc.config import DatabaseUrl
 from findsvc.domain.model import Name
 from findsvc.domain.ports import RepositorySchemaMismatch
 from tests.support.calls import KRISHNA
-from tests.support.db import admin_connection
-
-
-@pytest.fixture
-def repo(seeded: DatabaseUrl) -> Iterator[MySqlUserRepository]:
-    repository = MySqlUserRepository(seeded, seeded.password, 4, 2.0, 5.0)
-    yield repository
-    repository.close()
+from tests.support.db import admin_connection, server_connections
 
 
 def rename_phone(url: DatabaseUrl) -> None:
     with admin_connection(url, url.database) as conn, conn.cursor() as cursor:
         cursor.execute("ALTER TABLE ums_users RENAME COLUMN phone TO phone_number")
-
-
-def server_connections(url: DatabaseUrl) -> int:
-    with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
-        row = cursor.fetchone()
-        assert row is not None
-        return int(row[1])
 
 
 class TestRenamedColumn:

@@ -8,12 +8,14 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import yaml
 
 from devkit import ROOT
 
 K8S_DIR = ROOT / "k8s"
 OVERLAYS = ("dev", "prod")
+every_overlay = pytest.mark.parametrize("name", OVERLAYS)
 # The oldest Kubernetes the manifests are for (native gRPC probes and matchLabelKeys in
 # topology spread need >= 1.27), and the newest schema kubernetes-validate ships.
 K8S_VERSIONS = ("1.30.0", "1.37.0")

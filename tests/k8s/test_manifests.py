@@ -1,24 +1,21 @@
-"""The rendered manifests: valid for the API server, and what a careful platform team demands."""
+"""The rendered manifests: valid for the API server, and pods as a careful platform team demands
+them (probes, limits, lock-down, the database password)."""
 
 from __future__ import annotations
-
-import ipaddress
 
 import kubernetes_validate
 import pytest
 
-from findsvc.adapters.mysql.grants import read_only_account_sql
 from findsvc.config import OPTIONS, env_name, parse_database_url
 from findsvc.contract import FIND_SERVICE_NAME as SERVICE_NAME
 from findsvc.entrypoints.health import LIVENESS_NAME
 from tests.k8s.manifests import (
     CUSTOM_RESOURCE_APIS,
     K8S_VERSIONS,
-    OVERLAYS,
     container_env,
     containers,
+    every_overlay,
     findsvc_container,
-    of_kind,
     overlay,
     pod_specs,
     port_number,
@@ -26,7 +23,6 @@ from tests.k8s.manifests import (
     the,
 )
 
-every_overlay = pytest.mark.parametrize("name", OVERLAYS)
 # Switches whose names say PASSWORD but whose values are not one.
 PASSWORD_SWITCHES = {"MARIADB_RANDOM_ROOT_PASSWORD"}
 
@@ -165,158 +161,3 @@ class TestDatabasePassword:
                         var["name"].endswith("_FILE") or var["name"] in PASSWORD_SWITCHES
                     ):
                         assert "secretKeyRef" in var.get("valueFrom", {}), where
-
-
-class TestServices:
-    @every_overlay
-    def test_the_cluster_ip_service_speaks_grpc(self, name: str) -> None:
-        port = the(overlay(name), "Service", "findsvc")["spec"]["ports"][0]
-        assert (port["name"], port["appProtocol"], port["targetPort"]) == ("grpc", "grpc", "grpc")
-
-    @every_overlay
-    def test_the_headless_service_lists_pods_for_round_robin(self, name: str) -> None:
-        spec = the(overlay(name), "Service", "findsvc-headless")["spec"]
-        assert spec["clusterIP"] == "None"
-        assert any(p["name"] == "grpc" and p["appProtocol"] == "grpc" for p in spec["ports"])
-
-    @every_overlay
-    def test_services_pdb_and_policy_select_the_findsvc_pods(self, name: str) -> None:
-        objects = overlay(name)
-        pod_labels = the(objects, "Deployment", "findsvc")["spec"]["template"]["metadata"]
-        selectors: list[dict[str, str]] = [
-            the(objects, "Service", "findsvc")["spec"]["selector"],
-            the(objects, "Service", "findsvc-headless")["spec"]["selector"],
-            the(objects, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
-            the(objects, "NetworkPolicy", "findsvc")["spec"]["podSelector"]["matchLabels"],
-        ]
-        for selector in selectors:
-            assert selector.items() <= pod_labels["labels"].items()
-
-    def test_no_other_pod_is_selected_as_a_server(self) -> None:
-        objects = overlay("dev")
-        selector = the(objects, "Service", "findsvc")["spec"]["selector"].items()
-        for where, _pod in pod_specs(objects):
-            kind, _, obj_name = where.partition("/")
-            labels = the(objects, kind, obj_name)["spec"]["template"]["metadata"]["labels"]
-            assert (selector <= labels.items()) == (where == "Deployment/findsvc"), where
-
-
-class TestNetworkPolicy:
-    def test_in_dev_labelled_clients_reach_grpc_and_rest_and_only_prometheus_reaches_metrics(
-        self,
-    ) -> None:
-        # Prod admits callers by namespace instead: tests/k8s/test_prod_callers.py.
-        policy = the(overlay("dev"), "NetworkPolicy", "findsvc")["spec"]
-        assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
-        by_port = {rule["ports"][0]["port"]: rule["from"] for rule in policy["ingress"]}
-        assert set(by_port) == {"grpc", "http", "metrics"}
-        clients = by_port["grpc"][0]["podSelector"]["matchLabels"]
-        assert clients == {"ums.glarimy.com/findsvc-client": "true"}
-        rest_clients = by_port["http"][0]["podSelector"]["matchLabels"]
-        assert rest_clients == {"ums.glarimy.com/findsvc-rest-client": "true"}
-        scrapers = by_port["metrics"][0]["podSelector"]["matchLabels"]
-        assert scrapers == {"app.kubernetes.io/name": "prometheus"}
-
-    @every_overlay
-    def test_egress_goes_only_to_dns_and_mysql(self, name: str) -> None:
-        policy = the(overlay(name), "NetworkPolicy", "findsvc")["spec"]
-        ports = {(p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"]}
-        assert ports == {(53, "UDP"), (53, "TCP"), (3306, "TCP")}
-        assert all(rule.get("to") for rule in policy["egress"]), "an egress rule to anywhere"
-
-
-class TestProd:
-    def test_at_least_two_pods_serve_through_any_voluntary_disruption(self) -> None:
-        objects = overlay("prod")
-        assert the(objects, "HorizontalPodAutoscaler")["spec"]["minReplicas"] >= 3
-        assert the(objects, "PodDisruptionBudget")["spec"]["minAvailable"] >= 2
-        strategy = the(objects, "Deployment", "findsvc")["spec"]["strategy"]
-        assert strategy["rollingUpdate"]["maxUnavailable"] == 0
-
-    def test_pods_spread_over_nodes_and_zones(self) -> None:
-        pod = the(overlay("prod"), "Deployment", "findsvc")["spec"]["template"]
-        constraints = pod["spec"]["topologySpreadConstraints"]
-        keys = {c["topologyKey"] for c in constraints if c["whenUnsatisfiable"] == "DoNotSchedule"}
-        assert keys == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
-        for constraint in constraints:
-            assert (
-                constraint["labelSelector"]["matchLabels"].items()
-                <= pod["metadata"]["labels"].items()
-            )
-
-    def test_no_secret_is_shipped(self) -> None:
-        assert of_kind(overlay("prod"), "Secret") == []
-
-    def test_mysql_is_reached_over_tls_that_checks_the_servers_name(self) -> None:
-        objects = overlay("prod")
-        pod = the(objects, "Deployment", "findsvc")["spec"]["template"]["spec"]
-        container = findsvc_container(objects)
-        env = container_env(objects, container)
-        assert env["FINDSVC_DB_TLS"] == "verify-identity"
-        mount = next(
-            m
-            for m in container["volumeMounts"]
-            if env["FINDSVC_DB_TLS_CA"].startswith(m["mountPath"] + "/")
-        )
-        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-        assert volume.get("configMap") or volume.get("secret")
-        assert mount["readOnly"] is True
-
-    def test_mysql_is_reached_only_at_its_own_addresses(self) -> None:
-        policy = the(overlay("prod"), "NetworkPolicy", "findsvc")["spec"]
-        mysql = next(r for r in policy["egress"] if r["ports"][0]["port"] == 3306)
-        for peer in mysql["to"]:
-            network = ipaddress.ip_network(peer["ipBlock"]["cidr"])
-            assert network.prefixlen >= 16, "too wide for one database"
-
-    def test_the_image_comes_from_a_registry(self) -> None:
-        image = findsvc_container(overlay("prod"))["image"]
-        assert "/" in image.partition(":")[0]
-
-
-class TestDev:
-    def test_its_only_secret_is_marked_dev_only(self) -> None:
-        secrets = of_kind(overlay("dev"), "Secret")
-        assert len(secrets) == 1
-        assert secrets[0]["metadata"]["annotations"]["ums.glarimy.com/dev-only"] == "true"
-
-    def test_mariadb_runs_in_the_namespace_and_findsvc_points_at_it(self) -> None:
-        objects = overlay("dev")
-        database = the(objects, "StatefulSet", "findsvc-mariadb")
-        service = the(objects, "Service", database["spec"]["serviceName"])
-        env = container_env(objects, findsvc_container(objects))
-        url = parse_database_url(env["FINDSVC_DB_URL"])
-        assert url.host == service["metadata"]["name"]
-        assert url.port == service["spec"]["ports"][0]["port"]
-
-    def test_mariadb_writes_the_binlog_the_cache_follows_and_findsvc_may_read_it(
-        self,
-    ) -> None:
-        objects = overlay("dev")
-        database = the(objects, "StatefulSet", "findsvc-mariadb")["spec"]["template"]["spec"]
-        args = containers(database)[0]["args"]
-        for option in ("--binlog-format=ROW", "--binlog-row-metadata=FULL", "--server-id=1"):
-            assert option in args
-        assert any(arg.startswith("--log-bin") for arg in args)
-        init = the(objects, "ConfigMap", "findsvc-mariadb-initdb")["data"]
-        env = container_env(objects, findsvc_container(objects))
-        user = parse_database_url(env["FINDSVC_DB_URL"]).user
-        grants = read_only_account_sql(user, "%", "glarimy", None, binlog="mariadb")
-        binlog_grant = next(line for line in grants.splitlines() if "REPLICATION" in line)
-        assert binlog_grant in init["binlog-grants.sql"].splitlines()
-
-    def test_a_job_creates_the_schema_with_findsvc_db_init(self) -> None:
-        job = the(overlay("dev"), "Job", "findsvc-schema")["spec"]["template"]["spec"]
-        commands = [c["command"] + c["args"] for c in containers(job)]
-        assert ["findsvc", "db", "init"] in commands
-
-    def test_the_database_admits_only_findsvc_pods(self) -> None:
-        objects = overlay("dev")
-        policy = the(objects, "NetworkPolicy", "findsvc-mariadb")["spec"]
-        admitted = policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
-        for where, _pod in pod_specs(objects):
-            kind, _, obj_name = where.partition("/")
-            labels = the(objects, kind, obj_name)["spec"]["template"]["metadata"]["labels"]
-            if kind != "StatefulSet":
-                assert admitted.items() <= labels.items(), where
-        assert policy["egress"] == []

@@ -8,13 +8,17 @@ from importlib.metadata import version
 from pathlib import PurePosixPath
 from typing import Any
 
-import pytest
 import yaml
 
 from devkit.envoy import CONFIG, DESCRIPTOR
-from tests.k8s.manifests import OVERLAYS, Obj, findsvc_container, overlay, port_number, the
-
-every_overlay = pytest.mark.parametrize("name", OVERLAYS)
+from tests.k8s.manifests import (
+    Obj,
+    every_overlay,
+    findsvc_container,
+    overlay,
+    port_number,
+    the,
+)
 
 
 def envoy_container(objects: tuple[Obj, ...]) -> Obj:

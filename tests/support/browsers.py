@@ -4,22 +4,15 @@ as a browser's grpc-web or Connect client sends them, through a real Envoy."""
 from __future__ import annotations
 
 import base64
-import struct
 import urllib.parse
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
 from devkit.envoy import EnvoyProcess, Reply
+from devkit.grpc_web import framed, unframed
 
 SERVICE = "/glarimy.ums.find.v1.FindService/"
-TRAILER_FLAG = 0x80
-
-
-def framed(message: Message) -> bytes:
-    """One length-prefixed message, as gRPC and gRPC-Web carry it."""
-    payload = message.SerializeToString()
-    return b"\0" + struct.pack(">I", len(payload)) + payload
 
 
 @dataclass(frozen=True)
@@ -45,17 +38,7 @@ def grpc_web(
         "POST", SERVICE + method, base64.b64encode(body) if text else body, headers
     )
     data = _from_text(reply.body) if text else reply.body
-    messages, trailers = [], {}
-    while data:
-        flag, length = data[0], struct.unpack(">I", data[1:5])[0]
-        chunk, data = data[5 : 5 + length], data[5 + length :]
-        if flag & TRAILER_FLAG:
-            for line in chunk.decode().split("\r\n"):
-                if line:
-                    name, _, value = line.partition(":")
-                    trailers[name.strip().lower()] = value.strip()
-        else:
-            messages.append(chunk)
+    messages, trailers = unframed(data)
     if not trailers:  # trailers-only: the status is in the headers
         trailers = {k: v for k, v in reply.headers.items() if k.startswith("grpc-")}
     return GrpcWebAnswer(reply.status, reply.headers, tuple(messages), trailers)

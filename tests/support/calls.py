@@ -11,6 +11,7 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from devkit.callers import find
 from devkit.server import ServerProcess
 from findsvc.client import UserRecord
 from findsvc.entrypoints.cli import DEMO_USERS
@@ -28,6 +29,7 @@ __all__ = [
     "READINESS",
     "SERVICE_UNKNOWN",
     "SERVING",
+    "answers_within_a_second",
     "find",
     "find_user",
     "findsvc",
@@ -47,21 +49,11 @@ READINESS = ("", FIND_SERVICE)  # the whole server, and the Find service by name
 SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 
-def find(
-    channel: grpc.Channel,
-    name: str,
-    timeout_s: float = 5.0,
-    metadata: tuple[tuple[str, str], ...] | None = None,
-) -> grpc.StatusCode:
-    """FindUser's status code (OK when found)."""
-    stub = find_service_pb2_grpc.FindServiceStub(channel)
-    try:
-        stub.FindUser(
-            find_service_pb2.FindUserRequest(name=name), timeout=timeout_s, metadata=metadata
-        )
-    except grpc.RpcError as error:
-        return error.code()  # type: ignore[no-any-return]
-    return grpc.StatusCode.OK
+def answers_within_a_second(channel: grpc.Channel) -> None:
+    """Liveness, readiness and FindUser, each answered OK within 1 s."""
+    for name in ("liveness", ""):
+        assert health_status(channel, name, timeout_s=1) == SERVING
+    assert find(channel, KRISHNA, timeout_s=1) == grpc.StatusCode.OK
 
 
 def find_user(server: ServerProcess, name: str) -> find_service_pb2.UserRecord:

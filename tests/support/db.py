@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -56,6 +57,35 @@ def create_database(url: DatabaseUrl, table_sql: str = ADDSERVICE_TABLE) -> None
         cursor.execute(f"CREATE DATABASE `{url.database}`")
         cursor.execute(f"USE `{url.database}`")
         cursor.execute(table_sql)
+
+
+@contextmanager
+def database_of_its_own(
+    server: DatabaseUrl, prefix: str, table_sql: str = ADDSERVICE_TABLE
+) -> Iterator[DatabaseUrl]:
+    """A new database on `server`, named `prefix` and a random suffix, holding the table
+    `table_sql` makes; dropped at the end."""
+    url = replace(server, database=f"{prefix}_{uuid.uuid4().hex[:12]}")
+    create_database(url, table_sql)
+    try:
+        yield url
+    finally:
+        with admin_connection(url) as conn, conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE `{url.database}`")
+
+
+def global_status(url: DatabaseUrl, variable: str) -> int:
+    """A counter of the server's SHOW GLOBAL STATUS, e.g. Connections or Aborted_connects."""
+    with admin_connection(url) as conn, conn.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE %s", (variable,))
+        row = cursor.fetchone()
+        assert row is not None
+        return int(row[1])
+
+
+def server_connections(url: DatabaseUrl) -> int:
+    """The connections the server has accepted since it started."""
+    return global_status(url, "Connections")
 
 
 def insert_user(url: DatabaseUrl, name: str, phone: int, since: datetime | None) -> None:

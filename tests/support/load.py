@@ -1,18 +1,19 @@
-"""Background callers and watchers for fault, drain and soak tests, plus /proc readings."""
+"""Waiting for a condition, background callers (devkit's) and health watchers for fault, drain
+and soak tests, plus /proc readings."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.calls import find
+from devkit.callers import Load as Load
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, step_s: float = 0.05) -> float:
@@ -26,56 +27,6 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, step_s: float = 0.
             pass
         time.sleep(step_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    started: float  # time.monotonic()
-    seconds: float
-    name: str
-    code: grpc.StatusCode
-
-
-@dataclass
-class Load:
-    """`callers` threads calling FindUser in a loop over `names` until stopped."""
-
-    target: str
-    names: Sequence[str]
-    callers: int = 4
-    timeout_s: float = 5.0
-    channel_factory: Callable[[str], grpc.Channel] = grpc.insecure_channel
-    metadata: tuple[tuple[str, str], ...] | None = None  # sent with every call
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._call, args=(i,), daemon=True) for i in range(self.callers)
-        ]
-
-    def __enter__(self) -> Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def _call(self, index: int) -> None:
-        with self.channel_factory(self.target) as channel:
-            i = index
-            while not self._stop.is_set():
-                name = self.names[i % len(self.names)]
-                i += 1
-                started = time.monotonic()
-                code = find(channel, name, self.timeout_s, self.metadata)
-                self.outcomes.append(Outcome(started, time.monotonic() - started, name, code))
-
-    def codes(self, since: float = 0.0, until: float = float("inf")) -> Counter[grpc.StatusCode]:
-        return Counter(o.code for o in list(self.outcomes) if since <= o.started < until)
 
 
 class HealthWatch:
@@ -106,6 +57,34 @@ class HealthWatch:
             if not result or result[-1] != status:
                 result.append(status)
         return result
+
+
+@contextmanager
+def idle_watches(channel: grpc.Channel, names: list[str]) -> Iterator[list[object]]:
+    """A Watch stream for each name, left open after its first answer: each yields that
+    answer's status, or the status code of the refusal."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    calls: list[Any] = []
+    firsts: list[object] = []
+    try:
+        # In batches: the server takes no more streams on a connection than its lanes admit,
+        # and a client that opens more before it has heard so gets some refused (UNAVAILABLE).
+        for batch in range(0, len(names), 50):
+            # The timeout only ends a test that fails: a stream queued for a thread never answers.
+            opened = [
+                stub.Watch(health_pb2.HealthCheckRequest(service=name), timeout=20)
+                for name in names[batch : batch + 50]
+            ]
+            calls += opened
+            for call in opened:
+                try:
+                    firsts.append(next(call).status)
+                except grpc.RpcError as error:
+                    firsts.append(error.code())
+        yield firsts
+    finally:
+        for call in calls:
+            call.cancel()
 
 
 def _status_field(pid: int, name: str) -> int:

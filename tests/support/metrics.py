@@ -26,14 +26,19 @@ def log_entries(server: ServerProcess) -> list[dict[str, Any]]:
     return [json.loads(line) for line in server.logs.splitlines() if line.startswith("{")]
 
 
-def metrics_port(server: ServerProcess, timeout_s: float = 10) -> int:
+def logged_port(server: ServerProcess, field: str, timeout_s: float = 10) -> int:
+    """The port the server logged under `field` (e.g. metrics_port) once it listens there."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for entry in log_entries(server):
-            if "metrics_port" in entry:
-                return int(entry["metrics_port"])
+            if field in entry:
+                return int(entry[field])
         time.sleep(0.05)
-    raise AssertionError(f"no metrics port logged:\n{server.logs}")
+    raise AssertionError(f"no {field.replace('_', ' ')} logged:\n{server.logs}")
+
+
+def metrics_port(server: ServerProcess, timeout_s: float = 10) -> int:
+    return logged_port(server, "metrics_port", timeout_s)
 
 
 def scrape(port: int) -> Samples:

@@ -1,16 +1,21 @@
-"""A primary MariaDB and its replica over GTID, and the raw SQL tests use to watch them."""
+"""A primary MariaDB and its replica over GTID, the raw SQL tests use to watch them, and what
+a findsvc serving from them says about the replica."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from devkit.mariadb import PrivateMariaDB, start_replica
+from devkit.server import ServerProcess
 from findsvc.config import DatabaseUrl, parse_database_url
 from tests.support.calls import KRISHNA, KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import admin_connection, create_database, insert_user, url_string
+from tests.support.metrics import metrics_port, scrape, value
 
 
 @dataclass(frozen=True)
@@ -76,3 +81,42 @@ def replication(url: DatabaseUrl, statement: str) -> None:
     """STOP SLAVE SQL_THREAD, START SLAVE SQL_THREAD and the like, on the replica."""
     with admin_connection(url) as conn, conn.cursor() as cursor:
         cursor.execute(statement)
+
+
+HEALTH_INTERVAL_S = 0.5  # devkit's server default
+# Lag is measured once an interval, so a replica a moment behind can look an interval late;
+# on a loaded machine checks run late too.
+MAX_LAG_S = 3.0
+# Room for a loaded two-core machine on top of a bound the service promises.
+SLACK_S = 10.0
+LOOKUPS = 500
+
+
+def new_name() -> str:
+    return f"replica{uuid.uuid4().hex[:12]}"
+
+
+def add_user(replicated: Replicated, name: str) -> None:
+    """As the AddService does: committed on the primary."""
+    insert_user(replicated.primary_url, name, KRISHNA_PHONE, KRISHNA_SINCE)
+
+
+def replica_healthy(server: ServerProcess, replicated: Replicated) -> float:
+    samples = scrape(metrics_port(server))
+    return value(samples, "findsvc_db_replica_healthy", replica=replicated.replica_label)
+
+
+def lookups(server: ServerProcess, target: str) -> float:
+    return value(scrape(metrics_port(server)), "findsvc_db_lookups_total", target=target)
+
+
+def wait_for_health(
+    server: ServerProcess, replicated: Replicated, healthy: bool, timeout_s: float = 30
+) -> float:
+    """Seconds until the server's checks find the replica (un)healthy."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if replica_healthy(server, replicated) == (1.0 if healthy else 0.0):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"replica never turned healthy={healthy}:\n{server.logs}")

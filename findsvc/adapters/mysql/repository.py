@@ -13,20 +13,17 @@ import pymysql
 import pymysql.cursors
 
 from findsvc.adapters.batch import find_many
-from findsvc.adapters.mysql.errors import (
-    CONNECTION_ERRORS,
-    describe,
-    is_charset_error,
-    is_driver_error,
-    schema_mismatch,
+from findsvc.adapters.mysql.connection import (
+    SchemaMismatch,
+    connect_args,
+    connect_within_budget,
+    execute,
+    limit_socket_waits,
+    seconds_left,
 )
+from findsvc.adapters.mysql.errors import CONNECTION_ERRORS, describe, is_driver_error
 from findsvc.adapters.mysql.failure_log import FailureLog
-from findsvc.adapters.mysql.pool import (
-    ConnectionPool,
-    ConnectionStillGood,
-    PoolExhausted,
-    PoolObserver,
-)
+from findsvc.adapters.mysql.pool import ConnectionPool, PoolExhausted, PoolObserver
 from findsvc.adapters.mysql.resolver import NameNotResolved, Resolver
 from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.adapters.rows import duplicate, user_from_row
@@ -67,20 +64,9 @@ class MySqlUserRepository:
         role: str = "database",
     ) -> None:
         self._role = role  # in log lines: "database", or which replica
-        # `ssl_disabled`: PyMySQL would otherwise try TLS unverified when the server offers it.
-        tls_args = {"ssl": tls} if tls is not None else {"ssl_disabled": True}
         self._connect_args: dict[str, Any] = {
-            "host": target.host,
-            "port": target.port,
-            "user": target.user,
-            "database": target.database,
-            "charset": "utf8mb4",
-            "connect_timeout": connect_timeout_s,
-            "read_timeout": query_timeout_s,
-            "write_timeout": query_timeout_s,
-            "autocommit": True,  # each read sees the AddService's latest commit
+            **connect_args(target, tls, connect_timeout_s, query_timeout_s),
             "cursorclass": pymysql.cursors.Cursor,
-            **tls_args,
         }
         self._pool: ConnectionPool[pymysql.connections.Connection[Any]] = ConnectionPool(
             self._connect, pool_size, pool_observer, max_idle_s
@@ -92,23 +78,7 @@ class MySqlUserRepository:
         self._password = password
 
     def _connect(self) -> pymysql.connections.Connection[Any]:
-        # Called inside _fetch_all's budget: connecting spends it too. The connect timeout
-        # covers the handshake's reads and writes as well.
-        args = self._connect_args
-        timeout = min(args["connect_timeout"], _seconds_left())
-        conn = pymysql.connect(
-            **{
-                **args,
-                "password": self._current_password(),
-                "connect_timeout": timeout,
-                "read_timeout": timeout,
-                "write_timeout": timeout,
-                "defer_connect": True,
-            }
-        )
-        # The host name is resolved within the budget too (resolver.py).
-        conn.connect(self._resolver.connect(args["host"], args["port"], timeout))
-        return conn
+        return connect_within_budget(self._connect_args, self._current_password(), self._resolver)
 
     def _current_password(self) -> bytes:
         # MySQL hashes the password's UTF-8 bytes; PyMySQL would encode a str as Latin-1.
@@ -172,8 +142,8 @@ class MySqlUserRepository:
                     self._pool.connection(budget.remaining_s()) as (conn, reused),
                     conn.cursor() as cursor,
                 ):
-                    _limit_socket_waits(conn, _seconds_left())
-                    rows = _execute(cursor, sql, args)
+                    limit_socket_waits(conn, seconds_left())
+                    rows = execute(cursor, sql, args)
                 self._failures.succeeded()
                 if rows is None:
                     raise _UnstorableName
@@ -184,7 +154,7 @@ class MySqlUserRepository:
                 ) from None
             except _UnstorableName:
                 raise
-            except _SchemaMismatch as mismatch:
+            except SchemaMismatch as mismatch:
                 self._failures.failed(f"schema mismatch: {mismatch.missing}")
                 raise RepositorySchemaMismatch(mismatch.missing) from None
             except Exception as error:  # noqa: BLE001 - any failure is UNAVAILABLE, see below
@@ -239,40 +209,3 @@ class MySqlUserRepository:
     def close(self) -> None:
         self._pool.close()
         self._resolver.close()
-
-
-class _SchemaMismatch(ConnectionStillGood):
-    def __init__(self, missing: str) -> None:
-        super().__init__(missing)
-        self.missing = missing
-
-
-def _execute(
-    cursor: pymysql.cursors.Cursor, sql: str, args: tuple[Any, ...]
-) -> list[tuple[Any, ...]] | None:
-    """The rows, or None when the table's charset cannot hold a name asked for; raises
-    _SchemaMismatch when the table lacks what the query reads. The server answered these
-    with an error and the connection is fine: it goes back to the pool."""
-    try:
-        cursor.execute(sql, args)
-    except pymysql.err.MySQLError as error:
-        if is_charset_error(error):
-            return None
-        missing = schema_mismatch(error)
-        if missing is not None:
-            raise _SchemaMismatch(missing) from None
-        raise
-    return list(cursor.fetchall())
-
-
-def _seconds_left() -> float:
-    # PyMySQL takes no zero timeout; a spent budget then fails on its first wait.
-    budget = deadline.current()
-    return max(0.001, budget.remaining_s()) if budget is not None else 0.001
-
-
-def _limit_socket_waits(conn: pymysql.connections.Connection[Any], seconds: float) -> None:
-    # PyMySQL applies these before its next socket read or write. Its public timeouts are
-    # fixed at connect, but a pooled connection serves calls with different budgets.
-    conn._read_timeout = seconds  # type: ignore[attr-defined]
-    conn._write_timeout = seconds  # type: ignore[attr-defined]

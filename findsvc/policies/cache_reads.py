@@ -1,0 +1,63 @@
+"""The cache's queries to the store in progress, and which of them a change has made stale:
+an answer read before a change to its name is not kept (see caching.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from findsvc.domain.model import Name
+from findsvc.policies.name_fold import fold
+from findsvc.policies.outcomes import Outcome
+
+
+@dataclass(eq=False)
+class Read:
+    """A query to the store in progress: its answer is not kept if `stale` turns True."""
+
+    folds: frozenset[str]
+    stale: bool
+
+
+@dataclass(eq=False)
+class Flight:
+    """One name's query, shared by every caller that missed on it while it ran."""
+
+    read: Read
+    begun: float = field(default_factory=time.monotonic)  # before its query is sent
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome = None
+    waiters: int = 0  # callers waiting for it, under the cache's lock
+    lookup: Future[None] | None = None
+
+
+class ReadsInProgress:
+    """Used under the cache's lock."""
+
+    def __init__(self) -> None:
+        self._reads: set[Read] = set()
+
+    def begin(self, names: Sequence[Name], stale: bool) -> Read:
+        read = Read(frozenset(fold(name.value) for name in names), stale)
+        self._reads.add(read)
+        return read
+
+    def end(self, read: Read) -> bool:
+        """Whether its answer may be kept."""
+        self._reads.discard(read)
+        return not read.stale
+
+    def drop(self, read: Read) -> None:
+        self._reads.discard(read)
+
+    def names_changed(self, folds: frozenset[str]) -> None:
+        for read in self._reads:
+            if read.folds & folds:
+                read.stale = True
+
+    def all_changed(self) -> None:
+        for read in self._reads:
+            read.stale = True
