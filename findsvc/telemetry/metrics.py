@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from findsvc.config import ConfigError
 from findsvc.telemetry.metrics_http import start_metrics_http
 
-# go-grpc-prometheus's labels, and who made the call (bounded: middleware/callers.py).
+# go-grpc-prometheus's labels, and who made the call (bounded: entrypoints/callers.py).
 GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method", "caller")
 
 # Queries are point lookups on a unique key: most take a millisecond or two.

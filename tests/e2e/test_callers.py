@@ -16,7 +16,7 @@ import pytest
 from devkit.envoy import EnvoyProcess
 from devkit.server import ServerProcess, serving
 from findsvc.client import AuthenticationError, FindClient
-from findsvc.entrypoints.middleware.callers import OTHER, UNAUTHENTICATED
+from findsvc.entrypoints.callers import OTHER, UNAUTHENTICATED
 from tests.support.calls import KRISHNA, find, findsvc
 from tests.support.certs import Pki
 from tests.support.jwts import AUDIENCE, CALLER, ISSUER, Issuer

@@ -10,8 +10,8 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
+from findsvc.entrypoints.callers import UNAUTHENTICATED
 from findsvc.entrypoints.middleware.call_observer import CallObserver
-from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
 from findsvc.telemetry.metrics import Metrics
 
 

@@ -17,7 +17,7 @@ from google.protobuf import descriptor_pool
 from grpc.experimental import wrap_server_method_handler
 
 from findsvc.contract import HEALTH_SERVICE
-from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
+from findsvc.entrypoints.callers import UNAUTHENTICATED
 from findsvc.entrypoints.wrap_once import WrappingInterceptor
 
 if TYPE_CHECKING:  # prometheus-client is first imported after the supervisor forks

@@ -12,7 +12,7 @@ import grpc
 
 from findsvc.config import ConfigError, Settings
 from findsvc.contract import FIND_SERVICE_NAME
-from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED, CallerLabels
+from findsvc.entrypoints.callers import UNAUTHENTICATED, CallerLabels
 from findsvc.entrypoints.middleware.jwks_url import JwksUrl
 from findsvc.entrypoints.middleware.jwt_auth import (
     AnyOfKeys,

@@ -27,8 +27,8 @@ from grpc_reflection.v1alpha import reflection
 
 from findsvc.config import Settings
 from findsvc.contract import FIND_SERVICE, HEALTH_SERVICE
+from findsvc.entrypoints.callers import UNAUTHENTICATED
 from findsvc.entrypoints.health_service import WATCHES_PER_CONNECTION
-from findsvc.entrypoints.middleware.callers import UNAUTHENTICATED
 from findsvc.entrypoints.runtime.fair_share import FairShares
 from findsvc.entrypoints.runtime.standing_queue import StandingQueue
 from findsvc.entrypoints.wrap_once import Handler, WrappingInterceptor
