@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -33,8 +34,15 @@ log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+Metadata = Sequence[tuple[str, str | bytes]]  # a call's, as grpcio gives it
+
 # A caller that has just written sends its GTID position: see findsvc.domain.read_after.
 READ_AFTER_HEADER = "x-read-after-gtid"
+# A caller that revalidates sends it to get FindUser's ETag and Cache-Control; Envoy adds it
+# to every call it forwards (envoy/envoy.yaml), as HTTP callers cache. gRPC sends them in a
+# batch of their own ahead of the answer, which costs a third of a cached lookup's CPU
+# (docs/performance.md), so callers that do not ask do not pay for it.
+ETAG_HEADER = "x-findsvc-etag"
 
 
 class FindServicer(find_service_pb2_grpc.FindServiceServicer):
@@ -46,22 +54,24 @@ class FindServicer(find_service_pb2_grpc.FindServiceServicer):
     def FindUser(
         self, request: find_service_pb2.FindUserRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.UserRecord:
+        metadata = context.invocation_metadata()
         try:
-            with reading_after(read_after_of(context)):
+            with reading_after(read_after_in(metadata)):
                 user = find_user(request.name, self._users)
         except Exception as error:  # noqa: BLE001 - every error becomes a status; see abort_for
             abort_for(error, context)
-        # HTTP callers (through Envoy) get these as headers; If-None-Match is answered there.
-        context.send_initial_metadata(
-            (("etag", etag_of(user)), ("cache-control", self._cache_control))
-        )
+        if any(key == ETAG_HEADER for key, _ in metadata):
+            # HTTP callers (through Envoy) get these as headers; If-None-Match is answered there.
+            context.send_initial_metadata(
+                (("etag", etag_of(user)), ("cache-control", self._cache_control))
+            )
         return to_record(user)
 
     def BatchFindUsers(
         self, request: find_service_pb2.BatchFindUsersRequest, context: grpc.ServicerContext
     ) -> find_service_pb2.BatchFindUsersResponse:
         try:
-            with reading_after(read_after_of(context)):
+            with reading_after(read_after_in(context.invocation_metadata())):
                 lookups = find_users(request.names, self._users)
             corrupt = [lookup for lookup in lookups if isinstance(lookup, CorruptUserRecord)]
             if corrupt:
@@ -92,9 +102,9 @@ STATUS_FOR: tuple[tuple[type[Exception], grpc.StatusCode, str], ...] = (
 )
 
 
-def read_after_of(context: grpc.ServicerContext) -> ReadAfter | None:
+def read_after_in(metadata: Metadata) -> ReadAfter | None:
     """The call's READ_AFTER_HEADER; raises InvalidReadAfter for a bad or repeated one."""
-    values = [value for key, value in context.invocation_metadata() if key == READ_AFTER_HEADER]
+    values = [value for key, value in metadata if key == READ_AFTER_HEADER]
     if not values:
         return None
     if len(values) > 1 or not isinstance(values[0], str):
