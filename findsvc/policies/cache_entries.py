@@ -18,7 +18,8 @@ class Entries:
     def __init__(self, size: int, clock: Callable[[], float]) -> None:
         self._size = size
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, Cached]] = OrderedDict()
+        # key -> (expires, value, the key's fold): folded once, when the key comes in.
+        self._entries: OrderedDict[str, tuple[float, Cached, str]] = OrderedDict()
         self._by_fold: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
@@ -29,7 +30,7 @@ class Entries:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        expires, value = entry
+        expires, value, _ = entry
         if expires <= self._clock():
             self._drop(key)
             return None
@@ -37,9 +38,13 @@ class Entries:
         return value
 
     def put(self, key: str, value: Cached, ttl_s: float) -> None:
-        if key not in self._entries:
-            self._by_fold.setdefault(fold(key), set()).add(key)
-        self._entries[key] = (self._clock() + ttl_s, value)
+        entry = self._entries.get(key)
+        if entry is None:
+            folded = fold(key)
+            self._by_fold.setdefault(folded, set()).add(key)
+        else:
+            folded = entry[2]
+        self._entries[key] = (self._clock() + ttl_s, value, folded)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._drop(next(iter(self._entries)))
@@ -58,8 +63,7 @@ class Entries:
         self._by_fold.clear()
 
     def _drop(self, key: str) -> None:
-        del self._entries[key]
-        folded = fold(key)
+        folded = self._entries.pop(key)[2]
         keys = self._by_fold[folded]
         keys.discard(key)
         if not keys:
