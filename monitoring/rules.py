@@ -35,6 +35,8 @@ SHEDDING_FOR = "10m"
 RESTARTS_PER_HOUR = 3
 SCRAPE_FAILING_FOR = "5m"
 REPLICA_OUT_FOR = "5m"
+# The follower retries every 5 s at most: 10 minutes is an outage, not a blip.
+CACHE_NOT_FOLLOWING_FOR = "10m"
 
 Rule = dict[str, Any]
 
@@ -137,6 +139,16 @@ def _component_alerts() -> list[Rule]:
             "No pod of {{ $labels.namespace }} has read from replica {{ $labels.replica }} for"
             f" {REPLICA_OUT_FOR}: it is unreachable, or further behind its primary than"
             " FINDSVC_DB_REPLICA_MAX_LAG_S. Its reads go to the other replicas or the primary.",
+        ),
+        _alert(
+            "FindsvcBinlogCacheNotFollowing",
+            'sum without (state) (findsvc_binlog_follower_state{state!="following"}) > 0',
+            CACHE_NOT_FOLLOWING_FOR,
+            "ticket",
+            "findsvc's binlog cache has not followed the table",
+            f"A binlog follower of {instance} has been connecting or reconnecting for"
+            f" {CACHE_NOT_FOLLOWING_FOR}: its cache answers nothing, and every lookup of that"
+            " process goes to the database.",
         ),
         _alert(
             "FindsvcScrapeFailing",

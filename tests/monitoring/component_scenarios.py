@@ -1,5 +1,5 @@
 """Synthetic series for the alert unit tests of findsvc's parts: the database, its pool, shed
-calls, restarts, replicas and scraping, and what each should fire when."""
+calls, restarts, replicas, the binlog cache and scraping, and what each should fire when."""
 
 from __future__ import annotations
 
@@ -96,6 +96,26 @@ def component_scenarios() -> list[Scenario]:
                     "FindsvcReplicaOutOfService",
                     [{"namespace": NAMESPACE, "replica": "replica-a:3306"}],
                 ),
+            ],
+        ),
+        Scenario(
+            "a binlog follower reconnecting for 10 minutes, beside one back after 3",
+            [
+                series("findsvc_binlog_follower_state", values, **pod(index), state=state)
+                for index, phases in enumerate(
+                    (
+                        ((10, 1), (20, 0)),  # following, then never again
+                        ((10, 1), (3, 0), (17, 1)),  # back after 3 minutes
+                    )
+                )
+                for state, values in (
+                    ("following", gauge(*phases)),
+                    ("reconnecting", gauge(*((minutes, 1 - up) for minutes, up in phases))),
+                )
+            ],
+            [
+                Expect(19, "FindsvcBinlogCacheNotFollowing"),
+                Expect(21, "FindsvcBinlogCacheNotFollowing", [pod(0)]),
             ],
         ),
         Scenario(
