@@ -20,6 +20,8 @@ from findsvc.policies.caching import CachingRepository
 
 log = logging.getLogger(__name__)
 
+_AUTO_UNASKED = "auto: the database could not be asked at start"
+
 
 class CacheMetrics(CacheObserver, FollowerObserver, Protocol):
     def cache_mode_chosen(self, mode: str) -> None: ...
@@ -50,6 +52,14 @@ def build_cache(
         )
     mode, why = _choose(settings, follower)
     (say or log.info)(f"cache: {mode} ({why})")
+    if follower is not None and why.startswith(_AUTO_UNASKED):
+
+        def binlog_unusable(missing: str) -> None:
+            log.info(f"cache: off (auto: {missing})")
+            if observer is not None:
+                observer.cache_mode_chosen("off")
+
+        follower.check_first(binlog_unusable)
     if observer is not None:
         observer.cache_mode_chosen(mode)
     if mode == "off":
@@ -106,7 +116,11 @@ def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, s
         # Why is the database's own log line; said here again, a failure would be said twice.
         if asked == "binlog":
             return "binlog", "the database could not be asked yet; following when it can"
-        return other, f"auto: the database could not be asked at start{other_why}"
+        if other == "ttl":  # a cache that answers now, rather than one that may never
+            return other, f"auto: the database could not be asked at start{other_why}"
+        # Until the binlog is checked the follower follows nothing and the cache answers
+        # nothing: every lookup goes to the database, as with the cache off.
+        return "binlog", f"{_AUTO_UNASKED}; checking its binlog once it can be reached"
     if missing is None:
         return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
     if asked == "binlog":

@@ -4,6 +4,8 @@ without the grants, and several processes, each with a follower and a cache of i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -11,10 +13,12 @@ import grpc
 
 from devkit.server import ServerProcess
 from findsvc.config import DatabaseUrl
-from tests.support.calls import find, findsvc
+from findsvc.config.database_url import parse_database_url
+from tests.support.calls import KRISHNA, find, findsvc
 from tests.support.db import url_string
 from tests.support.load import wait_for
-from tests.support.metrics import follower_state, log_messages
+from tests.support.metrics import follower_state, log_messages, metrics_port, scrape, value
+from tests.support.proxy import TcpProxy
 
 EXIT_CONFIG = 2
 
@@ -75,6 +79,55 @@ class TestTheAccount:
         account = _account(sql, binlog_db, binlog="mariadb")
         server = start_server({"FINDSVC_DB_URL": url_string(account)})
         wait_for(lambda: follower_state(server, "following") == 1, timeout_s=30)
+
+
+class TestADatabaseAwayAtStart:
+    """auto checks the binlog once the database can be reached, not only at start: a pod
+    started during an outage gets the cache as soon as it is back."""
+
+    def test_auto_follows_once_the_binlog_can_be_read(
+        self, start_server: Any, binlog_db: DatabaseUrl
+    ) -> None:
+        with _away(binlog_db) as (proxy, url):
+            server = start_server({"FINDSVC_DB_URL": url_string(url)}, wait=False)
+            wait_for(
+                lambda: _said(server, "cache: binlog (auto: the database could not"), timeout_s=30
+            )
+            proxy.up()
+            wait_for(lambda: follower_state(server, "following") == 1, timeout_s=30)
+            assert value(scrape(metrics_port(server)), "findsvc_cache_mode", mode="binlog") == 1
+
+    def test_auto_turns_the_cache_off_once_it_sees_no_binlog(
+        self, start_server: Any, users_db_url: str
+    ) -> None:
+        with _away(parse_database_url(users_db_url)) as (proxy, url):
+            server = start_server({"FINDSVC_DB_URL": url_string(url)}, wait=False)
+            wait_for(
+                lambda: _said(server, "cache: binlog (auto: the database could not"), timeout_s=30
+            )
+            proxy.up()
+            wait_for(lambda: _said(server, "cache: off (auto: the server writes no"), timeout_s=30)
+            samples = scrape(metrics_port(server))
+            assert value(samples, "findsvc_cache_mode", mode="off") == 1
+            assert value(samples, "findsvc_binlog_follower_state") == 0  # no alert fires
+            server.wait_health(timeout_s=30)  # once the breaker lets the database be asked
+            with server.channel() as channel:
+                assert find(channel, KRISHNA) == grpc.StatusCode.OK
+
+
+@contextmanager
+def _away(db: DatabaseUrl) -> Iterator[tuple[TcpProxy, DatabaseUrl]]:
+    """`db` behind a proxy that is down: up() brings it back."""
+    proxy = TcpProxy(db.host, db.port)
+    proxy.down()
+    try:
+        yield proxy, replace(db, host="127.0.0.1", port=proxy.port)
+    finally:
+        proxy.close()
+
+
+def _said(server: ServerProcess, start: str) -> bool:
+    return any(message.startswith(start) for message in log_messages(server))
 
 
 def _account(cursor: Any, db: DatabaseUrl, binlog: str | None) -> DatabaseUrl:

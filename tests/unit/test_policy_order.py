@@ -38,7 +38,7 @@ class TestOverADatabaseServer:
         users.close()
 
     def test_without_the_cache(self) -> None:
-        users = build_serving_repository(Settings(db_url=MYSQL))
+        users = build_serving_repository(Settings(db_url=MYSQL, cache_mode="off"))
         assert layers(users) == [CoalescingRepository, BreakerRepository, MySqlUserRepository]
         users.close()
 

@@ -28,6 +28,7 @@ from pymysqlreplication import BinLogStreamReader
 from pymysqlreplication.event import HeartbeatLogEvent, QueryEvent, RotateEvent, XidEvent
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
+from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
 from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read_position
 from findsvc.adapters.mysql.binlog_prober import Prober
 from findsvc.adapters.mysql.errors import describe
@@ -69,6 +70,7 @@ class BinlogFollower:
         max_lag_s: float,
         observer: FollowerObserver | None = None,
     ) -> None:
+        self._unchecked: Callable[[str], None] | None = None
         self.connect_args = connect_args  # host, port, user, database, TLS, timeouts
         self.password = password
         self._changes: TableChanges | None = None
@@ -92,6 +94,12 @@ class BinlogFollower:
             ),
         ]
         self._last_failure: str | None = None
+
+    def check_first(self, unusable: Callable[[str], None]) -> None:
+        """Before start, when the binlog could not be checked yet (auto, the database away):
+        checked at the first connect; if it cannot be followed, `unusable(what is missing)`
+        is told and the follower stops for good, its cache answering nothing."""
+        self._unchecked = unusable
 
     def start(self, changes: TableChanges) -> None:
         """Follows, telling `changes` (the cache that asks this follower how current it is)."""
@@ -135,12 +143,25 @@ class BinlogFollower:
                 backoff_s = MIN_BACKOFF_S
             self._catch_up.lost()  # first: no lookup is answered from the cache from now on
             self._told().forget_all()
+            if self._stop.is_set():
+                return
             self._tell_state("reconnecting")
             if self._stop.wait(backoff_s):
                 return
             backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
 
     def _follow_once(self) -> None:
+        if self._unchecked is not None:
+            try:
+                missing = binlog_missing_at(self.connect_args, self.password())
+            except ServerNotAsked as error:
+                raise FeedCut(str(error)) from None
+            if missing is not None:
+                self._unchecked(missing)
+                self._tell_state("off")
+                self._stop.set()
+                return
+            self._unchecked = None
         with self._connect(**self.connect_args) as conn:
             moment = self._catch_up.clock()
             position = read_position(conn)
