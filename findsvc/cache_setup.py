@@ -72,7 +72,6 @@ def build_cache(
         math.inf if followed else settings.cache_negative_ttl_s,
         observer=observer,
         cap_s=settings.db_timeout_s,
-        lookup_threads=settings.cache_lookup_threads,
         follow=follower if followed else None,
     )
     if followed:

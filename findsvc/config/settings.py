@@ -32,11 +32,6 @@ class Settings(DatabaseSettings, AuthSettings, ServerSettings):
         return self.db_pool_size
 
     @property
-    def cache_lookup_threads(self) -> int:
-        """The cache's threads for lookups it shares: one per call that can wait at once."""
-        return self.workers
-
-    @property
     def db_over_network(self) -> bool:
         """A database server (MySQL), not the embedded SQLite file."""
         return self.db_url is not None and self.db_url.scheme == "mysql"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from findsvc.domain.model import Name
@@ -30,8 +29,6 @@ class Flight:
     begun: float = field(default_factory=time.monotonic)  # before its query is sent
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome = None
-    waiters: int = 0  # callers waiting for it, under the cache's lock
-    lookup: Future[None] | None = None
 
 
 class ReadsInProgress:

@@ -12,11 +12,11 @@ changes (followed: FINDSVC_CACHE_MODE, docs/cache.md).
   its name was told while it ran: it may predate that change.
 - A bounded LRU: at most `size` entries, the least recently used goes first.
 - Keys are the names as asked. Two spellings the collation calls equal get two entries.
-- Single flight: concurrent misses for one name wait for one query to the store. That query
-  serves them all, so it runs on a small pool of threads of its own, under the store's own
-  cap (FINDSVC_DB_TIMEOUT_S), not under the deadline of whichever caller came first. Each
-  caller waits for it within its own call's budget (set at the edge; the cap, if it has none)
-  and then gets a timeout; a query no caller waits for any more is dropped before it starts.
+- Single flight: concurrent misses for one name wait for one query to the store. The first
+  caller runs it on its own thread, within its own budget (set at the edge; the cap, if it
+  has none): a hand-off to another thread would cost each miss more CPU than the query. The
+  others wait for it within their own budgets and then get a timeout; if it ends at the
+  first caller's deadline, a waiter with time left asks again.
 - A call that must read after a write (`findsvc.domain.read_after`) passes the cache by: a
   cached answer may predate that write.
 """
@@ -26,7 +26,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from findsvc.domain import deadline, read_after
 from findsvc.domain.model import CorruptUserRecord, Name, User, UserNotFound
@@ -58,13 +57,10 @@ class CachingRepository:
         observer: CacheObserver | None = None,
         *,
         cap_s: float,
-        lookup_threads: int = 4,
         follow: Freshness | None = None,
     ) -> None:
         self._inner = inner
         self._cap_s = cap_s
-        # Threads start no context of the caller's: no caller's deadline bounds a lookup.
-        self._lookups = ThreadPoolExecutor(lookup_threads, thread_name_prefix="cache-lookup")
         self._ttl_s = ttl_s
         self._negative_ttl_s = negative_ttl_s
         self._follow = follow
@@ -78,31 +74,37 @@ class CachingRepository:
         if read_after.current() is not None:
             return self._inner.get(name)
         arrival = time.monotonic()
-        key = name.value
-        with self._lock:
-            cached = self._cached(key)
-            flight = self._join_flight(name) if cached is None else None
-        if cached is _UNCONFIRMED:
-            confirmed = self._caught_up_since(arrival)
-            with self._lock:
-                cached = self._cached(key, confirmed=True) if confirmed else None
-                flight = self._join_flight(name) if cached is None else None
-        if flight is None:
-            return answer(cached, name)  # type: ignore[arg-type]
         with deadline.current_or(self._cap_s) as budget:
-            answered = flight.done.wait(budget.remaining_s())
-        if not answered:
-            with self._lock:
-                flight.waiters -= 1
-                assert flight.lookup is not None
-                if flight.waiters == 0 and flight.lookup.cancel():
-                    del self._flights[key]  # not started, and nobody waits for it any more
-                    self._reads.drop(flight.read)
-            raise RepositoryTimeout("no answer in time", blames_store=False)
+            while True:
+                flight, leads = self._cached_or_flight(name, arrival)
+                if not isinstance(flight, Flight):
+                    return answer(flight, name)
+                if leads:
+                    self._fly(name, flight)
+                elif not flight.done.wait(budget.remaining_s()):
+                    raise RepositoryTimeout("no answer in time", blames_store=False)
+                if leads or not _cut_by_its_leader(flight.outcome) or budget.expired:
+                    break
+                # The caller that led it ran out of time; this one has some left: ask again.
         joined_late = self._follow is not None and flight.begun < arrival
         if joined_late and isinstance(flight.outcome, UserNotFound):
             return self._not_found_since(name, arrival)
         return answer(flight.outcome, name)
+
+    def _cached_or_flight(self, name: Name, arrival: float) -> tuple[Cached | Flight, bool]:
+        """The cached answer, or the flight to wait for and whether this caller leads it."""
+        key = name.value
+        with self._lock:
+            cached = self._cached(key)
+            if cached is None:
+                return self._join_flight(name)
+        if cached is _UNCONFIRMED:
+            confirmed = self._caught_up_since(arrival)
+            with self._lock:
+                cached = self._cached(key, confirmed=True) if confirmed else None
+                if cached is None:
+                    return self._join_flight(name)
+        return cached, False  # type: ignore[return-value]
 
     def _not_found_since(self, name: Name, arrival: float) -> User:
         """A NOT_FOUND read by a query that began before this call arrived: the user may have
@@ -114,23 +116,22 @@ class CachingRepository:
                     raise UserNotFound(name)
         return self._inner.get(name)
 
-    def _join_flight(self, name: Name) -> Flight:
-        """Under the lock: the lookup running for this name, started if there is none."""
+    def _join_flight(self, name: Name) -> tuple[Flight, bool]:
+        """Under the lock: the lookup under way for this name, or a new one this caller leads
+        (True)."""
         flight = self._flights.get(name.value)
         if flight is None:
             self.stats.count("misses")
             self._flights[name.value] = flight = Flight(self._begin_read([name]))
-            flight.lookup = self._lookups.submit(self._fly, name, flight)
-        else:
-            self.stats.count("shared")
-        flight.waiters += 1
-        return flight
+            return flight, True
+        self.stats.count("shared")
+        return flight, False
 
     def _fly(self, name: Name, flight: Flight) -> None:
-        """On a lookup thread: one query to the store for every caller waiting on `flight`."""
+        """On the leading caller's thread, within its budget: one query to the store for
+        every caller waiting on `flight`."""
         try:
-            with deadline.deadline_in(self._cap_s):  # this thread's work starts here
-                flight.outcome = self._lookup(name)
+            flight.outcome = self._lookup(name)
         finally:
             with self._lock:
                 self._end_read(flight.read, [(name.value, flight.outcome)])
@@ -175,7 +176,6 @@ class CachingRepository:
         self._inner.ping()
 
     def close(self) -> None:
-        self._lookups.shutdown(wait=False, cancel_futures=True)
         if self._follow is not None:
             self._follow.close()
         self._inner.close()
@@ -235,3 +235,8 @@ class CachingRepository:
             self._entries.put(key, outcome, self._ttl_s)
         elif isinstance(outcome, UserNotFound) and self._negative_ttl_s > 0:
             self._entries.put(key, outcome, self._negative_ttl_s)
+
+
+def _cut_by_its_leader(outcome: Outcome) -> bool:
+    """The query ended at the deadline of the caller that led it, not for the store."""
+    return isinstance(outcome, RepositoryTimeout) and not outcome.blames_store

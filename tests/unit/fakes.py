@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from findsvc.domain import deadline
 from findsvc.domain.model import CorruptUserRecord, Name, PhoneNumber, User, UserNotFound
-from findsvc.domain.ports import Lookup, RepositoryUnavailable
+from findsvc.domain.ports import Lookup, RepositoryTimeout, RepositoryUnavailable
 from findsvc.domain.read_after import ReadAfter
 from tests.support.calls import KRISHNA_PHONE, KRISHNA_SINCE
 
@@ -82,6 +82,7 @@ class FakeStore:
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Semaphore(0)
+        self.honours_deadlines = False  # a held gate ends at the call's budget
 
     def _lookup(self, name: Name) -> Lookup:
         if name.value.startswith("Broken"):
@@ -91,7 +92,10 @@ class FakeStore:
 
     def _enter(self) -> None:
         self.entered.release()
-        self.gate.wait(10)
+        budget = deadline.current() if self.honours_deadlines else None
+        opened = self.gate.wait(10 if budget is None else budget.remaining_s())
+        if not opened and budget is not None:  # as the adapter: the caller's time, or the store's
+            raise RepositoryTimeout("held", blames_store=not budget.set_by_caller)
         if self.down:
             raise RepositoryUnavailable("down")
 

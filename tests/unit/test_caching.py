@@ -114,19 +114,34 @@ class TestSingleFlight:
         assert [user.name.value for user in results] == ["KrishnaMohan"] * 5
         assert store.singles == ["KrishnaMohan"]
 
-    def test_a_lookup_no_caller_waits_for_any_more_is_dropped_before_it_starts(self) -> None:
-        store = FakeStore("KrishnaMohan", "GraceHopper")
-        repo = CachingRepository(store, 10, 100, cap_s=5, lookup_threads=1)
+    def test_a_caller_whose_lookup_ended_at_anothers_deadline_asks_again_within_its_own(
+        self,
+    ) -> None:
+        store = FakeStore("KrishnaMohan")
+        store.honours_deadlines = True  # as the MySQL adapter does
+        repo = CachingRepository(store, 10, 100, cap_s=5)
         store.gate.clear()
-        first = threading.Thread(target=repo.get, args=(Name("KrishnaMohan"),))
-        first.start()  # takes the only lookup thread, held in the store
+        outcomes: dict[str, object] = {}
+
+        def lookup(who: str, seconds: float) -> None:
+            with deadline_in(seconds, set_by_caller=True):
+                try:
+                    outcomes[who] = repo.get(Name("KrishnaMohan"))
+                except RepositoryTimeout as error:
+                    outcomes[who] = error
+
+        first = threading.Thread(target=lookup, args=("first", 0.3))
+        first.start()  # runs the query, held in the store past its 0.3 s
         assert store.entered.acquire(timeout=5)
-        with deadline_in(0.2, set_by_caller=True), pytest.raises(RepositoryTimeout):
-            repo.get(Name("GraceHopper"))  # its lookup waits for a thread, then nobody wants it
+        second = threading.Thread(target=lookup, args=("second", 10))
+        second.start()  # waits for the first one's query
+        assert store.entered.acquire(timeout=5)  # ...which ended: it asks again itself
         store.gate.set()
         first.join(5)
-        repo.close()
-        assert store.singles == ["KrishnaMohan"]
+        second.join(5)
+        assert isinstance(outcomes["first"], RepositoryTimeout)
+        assert outcomes["second"] == user("KrishnaMohan")
+        assert store.singles == ["KrishnaMohan", "KrishnaMohan"]
         assert repo._flights == {}
 
 
@@ -213,6 +228,7 @@ class TestWhatMetricsAndCallersSee:
 
     def test_a_caller_without_a_deadline_waits_on_anothers_lookup_for_the_cap_only(self) -> None:
         store = FakeStore("KrishnaMohan")
+        store.honours_deadlines = True  # as the MySQL adapter does
         repo = CachingRepository(store, 10, 100, 0, FakeClock(), cap_s=0.2)
         store.gate.clear()
         outcomes: list[object] = []

@@ -30,9 +30,6 @@ class TestQueriesAndThreads:
     def test_queries_in_flight_are_the_pooled_connections(self) -> None:
         assert Settings(db_pool_size=7).db_queries_in_flight == 7
 
-    def test_the_cache_has_a_lookup_thread_per_worker(self) -> None:
-        assert Settings(workers=6).cache_lookup_threads == 6
-
 
 class TestTheStore:
     @pytest.mark.parametrize(
