@@ -69,14 +69,6 @@ TARGETS = [
     ),
     Target("c32_shipped_over_naive", "calls_per_s", "findsvc_shipped", ("naive",)),
     Target("c32_cache_over_ceiling", "calls_per_s", "findsvc_cache", CEILINGS, threshold=0.9),
-    Target("c32_pinned_over_naive", "calls_per_s", "findsvc_pinned", ("naive",), threshold=1.5),
-    Target(
-        "c32_cache_pinned_over_ceiling",
-        "calls_per_s",
-        "findsvc_cache_pinned",
-        CEILINGS,
-        threshold=0.9,
-    ),
     Target("c32_2proc_over_1proc", "calls_per_s", "findsvc_2proc", ("findsvc",), threshold=1.7),
     Target(
         "c64_2proc_over_1proc",

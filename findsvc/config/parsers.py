@@ -104,6 +104,13 @@ def access_log(raw: str) -> str:
     return choice
 
 
+def cpu_pinning(raw: str) -> str:
+    choice = raw.strip().lower()
+    if choice == "auto":
+        return choice
+    return "on" if switch(choice) else "off"
+
+
 def cache_mode(raw: str) -> str:
     choice = raw.strip().lower()
     if choice not in ("off", "ttl", "binlog", "auto"):

@@ -125,11 +125,12 @@ class ServerSettings:
         "affinity mask, capped by the cgroup CPU quota rounded up)",
         see="Performance",
     )
-    cpu_pinning: bool = setting(
-        False,
-        parse.switch,
-        ON_OR_OFF,
-        "keep each server process to one CPU (the n-th process to the n-th CPU it may use)",
+    cpu_pinning: str = setting(
+        "auto",
+        parse.cpu_pinning,
+        "auto, 1 or 0",
+        "keep the threads of each server process on one CPU: auto moves them off a CPU other "
+        "work keeps busy; 1 keeps the n-th process on the n-th CPU it may use; 0: anywhere",
         see="Performance",
     )
     # HTTP caching of FindUser's answer (docs/browsers.md): findsvc sends an ETag and this

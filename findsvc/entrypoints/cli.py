@@ -68,8 +68,10 @@ def _serve(settings: Settings) -> int:
 
 def _serve_one(settings: Settings, index: int) -> int:
     """Serves as the index-th server process, until signalled."""
-    if settings.cpu_pinning:
+    if settings.cpu_pinning == "on":
         cpu_pinning.pin_to_one_cpu(index)
+    elif settings.cpu_pinning == "auto":
+        cpu_pinning.follow_the_quietest_cpu(index, settings.processes)
     try:
         service = bootstrap.build_service(settings)
     except ConfigError as error:

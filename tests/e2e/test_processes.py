@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -12,6 +14,9 @@ from glarimy.ums.find.v1 import find_service_pb2, find_service_pb2_grpc
 from tests.support.calls import FIND_SERVICE, KRISHNA, KRISHNA_PHONE
 from tests.support.load import children_of, wait_for
 from tests.support.metrics import metrics_port, scrape, value
+
+# Other work that keeps one CPU busy: a loop kept to the CPU given as its argument.
+BUSY_LOOP = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
 
 
 def find_on_a_new_connection(target: str) -> find_service_pb2.UserRecord:
@@ -103,6 +108,25 @@ class TestCpuPinning:
             assert pinned[0] != pinned[1]
         assert server.terminate() == 0
 
-    def test_unpinned_by_default(self, users_db_url: str, start_server: StartServer) -> None:
-        server = start_server({"FINDSVC_DB_URL": users_db_url})
+    def test_unpinned_with_0(self, users_db_url: str, start_server: StartServer) -> None:
+        server = start_server({"FINDSVC_DB_URL": users_db_url, "FINDSVC_CPU_PINNING": "0"})
         assert cpus_of_every_thread(server.process.pid) == cpus_of_every_thread(os.getpid())
+
+    def test_by_default_one_cpu_at_a_time_and_off_one_other_work_keeps_busy(
+        self, users_db_url: str, start_server: StartServer
+    ) -> None:
+        server = start_server({"FINDSVC_DB_URL": users_db_url})
+        assert find_on_a_new_connection(server.target).phone == KRISHNA_PHONE
+        (first,) = cpus_of_every_thread(server.process.pid)
+        assert first.isdigit()
+        if len(os.sched_getaffinity(0)) == 1:
+            return  # nowhere to move to
+        busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP, first])
+        try:
+            wait_for(lambda: first not in cpus_of_every_thread(server.process.pid), timeout_s=30)
+            (moved,) = cpus_of_every_thread(server.process.pid)
+            assert moved != first
+            assert find_on_a_new_connection(server.target).phone == KRISHNA_PHONE
+        finally:
+            busy.kill()
+            busy.wait()
