@@ -52,10 +52,16 @@ def pin_to_one_cpu(index: int, where_now: bool = False) -> int:
     return cpu
 
 
-def follow_the_quietest_cpu(index: int, processes: int) -> CpuMover:
-    """FINDSVC_CPU_PINNING=auto: pins now, then moves off a busy CPU (see the module doc)."""
-    allowed = sorted(os.sched_getaffinity(0))
-    mover = CpuMover(pin_to_one_cpu(index, where_now=processes == 1), allowed)
+def follow_the_quietest_cpu(index: int, processes: int) -> CpuMover | None:
+    """FINDSVC_CPU_PINNING=auto: pins now, then moves off a busy CPU (see the module doc).
+    Where the process may not choose its CPUs (a seccomp profile, a sandbox), it runs
+    unpinned, as with FINDSVC_CPU_PINNING=0."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        mover = CpuMover(pin_to_one_cpu(index, where_now=processes == 1), allowed)
+    except OSError as error:
+        log.warning("cannot keep to one CPU (%s): the scheduler places the threads", error.strerror)
+        return None
     if len(allowed) > 1:
         threading.Thread(target=mover.run, name="cpu-mover", daemon=True).start()
     return mover

@@ -3,12 +3,17 @@ margin, so that noise does not make a process wander (findsvc/process/cpu_pinnin
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from findsvc.process.cpu_pinning import (
     _TICKS_PER_S,
     MARGIN,
     SETTLE_CHECKS,
     CpuMover,
     CpuTicks,
+    follow_the_quietest_cpu,
     others_load,
     quieter_cpu,
 )
@@ -60,3 +65,14 @@ class TestCpuMover:
         assert mover.cpu == 1
         readings.append(since_boot(readings[-1], ticks(0.0, 1.0)))  # it followed us: move on
         assert mover.check() == 0
+
+
+def test_a_process_that_may_not_choose_its_cpus_runs_unpinned(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused(_pid: int, _cpus: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setaffinity", refused)
+    assert follow_the_quietest_cpu(0, 1) is None
+    assert "cannot keep to one CPU (Operation not permitted)" in caplog.text
