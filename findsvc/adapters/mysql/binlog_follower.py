@@ -22,7 +22,14 @@ from typing import Any, Protocol
 
 import pymysql
 from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication.event import HeartbeatLogEvent, QueryEvent, RotateEvent, XidEvent
+from pymysqlreplication.event import (
+    GtidEvent,
+    HeartbeatLogEvent,
+    MariadbGtidEvent,
+    QueryEvent,
+    RotateEvent,
+    XidEvent,
+)
 
 from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
 from findsvc.adapters.mysql.binlog_dump import Dump, FeedCut
@@ -30,7 +37,9 @@ from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read
 from findsvc.adapters.mysql.binlog_prober import Prober
 from findsvc.adapters.mysql.binlog_rows import ROW_EVENTS, TABLE, changed_names, may_change_rows
 from findsvc.adapters.mysql.errors import describe
+from findsvc.adapters.mysql.gtid_positions import AppliedGtids, read_gtid_state
 from findsvc.domain.ports import TableChanges
+from findsvc.domain.read_after import Family, ReadAfter
 
 log = logging.getLogger(__name__)
 # Its warnings span lines, and the reconnects they announce are refused (binlog_dump.py): the
@@ -40,6 +49,7 @@ logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
 # Every transaction ends in an Xid (InnoDB) or a Query event (DDL, non-transactional tables),
 # so the applied position moves past the other tables' changes too; idle, heartbeats move it.
 EVENTS = [*ROW_EVENTS, XidEvent, QueryEvent, RotateEvent, HeartbeatLogEvent]
+GTID_EVENTS = (GtidEvent, MariadbGtidEvent)
 MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 
@@ -61,7 +71,11 @@ class BinlogFollower:
         password: Callable[[], bytes],
         max_lag_s: float,
         observer: FollowerObserver | None = None,
+        *,
+        track_gtids: bool = False,
     ) -> None:
+        """track_gtids: keep the GTID position applied, for fills read from replicas (a
+        query at each session start, and each transaction's GTID event read)."""
         self._unchecked: Callable[[str], None] | None = None
         self.connect_args = connect_args  # host, port, user, database, TLS, timeouts
         self.password = password
@@ -70,6 +84,8 @@ class BinlogFollower:
         self._heartbeat_s = max_lag_s / 2
         self._observer = observer
         self._catch_up = CatchUp()
+        self._track_gtids = track_gtids
+        self._gtids = AppliedGtids()
         self._stop = threading.Event()
         self._dump = Dump(self._connect)
         prober = Prober(
@@ -115,6 +131,9 @@ class BinlogFollower:
         # Past the max lag the cache would not answer anyway: the call asks the database.
         return self._catch_up.wait_covered(moment, min(timeout_s, self._max_lag_s))
 
+    def applied_position(self) -> ReadAfter | None:
+        return self._gtids.position()
+
     def _told(self) -> TableChanges:
         assert self._changes is not None, "started before it follows"
         return self._changes
@@ -134,6 +153,7 @@ class BinlogFollower:
             else:
                 backoff_s = MIN_BACKOFF_S
             self._catch_up.lost()  # first: no lookup is answered from the cache from now on
+            self._gtids.lost()
             self._told().forget_all()
             if self._stop.is_set():
                 return
@@ -157,15 +177,24 @@ class BinlogFollower:
         with self._connect(**self.connect_args) as conn:
             moment = self._catch_up.clock()
             position = read_position(conn)
+            # After the position: the state then covers every transaction before it.
+            gtids = read_gtid_state(conn) if self._track_gtids else None
         if position is None:
             raise FeedCut("the server writes no binlog")
-        reader = self._dump.reader(self.connect_args, position, self._heartbeat_s, EVENTS)
+        events = EVENTS if gtids is None else [*EVENTS, *GTID_EVENTS]
+        reader = self._dump.reader(self.connect_args, position, self._heartbeat_s, events)
         try:
-            self._apply(reader, moment, position)
+            self._apply(reader, moment, position, gtids)
         finally:
             reader.close()
 
-    def _apply(self, reader: BinLogStreamReader, moment: float, start: BinlogPosition) -> None:
+    def _apply(
+        self,
+        reader: BinLogStreamReader,
+        moment: float,
+        start: BinlogPosition,
+        gtids: tuple[Family, str] | None,
+    ) -> None:
         started = False
         while not self._stop.is_set():
             event = reader.fetchone()
@@ -173,12 +202,16 @@ class BinlogFollower:
                 raise FeedCut("the server ended the binlog dump")
             if not started:  # the dump is open: changes after `start` will all come
                 started = True
+                if gtids is not None:  # before the cache is current: no fill reads unbounded
+                    self._track(self._gtids.started, *gtids)
                 self._catch_up.started(moment, start)
                 self._tell_state("following")
                 self._last_failure = None
                 log.info("binlog cache: following %s from %s:%d", TABLE, start.file, start.offset)
             if isinstance(event, ROW_EVENTS):
                 self._apply_rows(event)
+            elif isinstance(event, GTID_EVENTS):
+                self._track(self._gtids.applied, event.gtid)
             elif isinstance(event, QueryEvent) and may_change_rows(event):
                 self._told().forget_all()  # TRUNCATE, DROP, RENAME...: no row events
             self._catch_up.applied(BinlogPosition.of(reader.log_file, reader.log_pos))
@@ -191,6 +224,12 @@ class BinlogFollower:
         self._told().names_changed(names)
         if self._observer is not None:
             self._observer.binlog_events_applied(1)
+
+    def _track(self, tell: Callable[..., None], *gtids: str) -> None:
+        try:
+            tell(*gtids)
+        except ValueError:  # a GTID form not understood (MySQL tags): no position to give
+            raise FeedCut("the server's GTIDs could not be read") from None
 
     def _behind(self, description: str) -> None:
         self._log_failure(description)
