@@ -48,7 +48,12 @@ def build_cache(
             settings.cache_max_lag_s,
         )
         follower = BinlogFollower(
-            args, _password(settings), settings.cache_max_lag_s, observer=observer
+            args,
+            _password(settings),
+            settings.cache_max_lag_s,
+            observer=observer,
+            # A fill read from a replica must read after the changes the follower told.
+            track_gtids=bool(settings.db_replica_urls),
         )
     mode, why = _choose(settings, follower)
     (say or log.info)(f"cache: {mode} ({why})")
@@ -100,15 +105,6 @@ def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, s
                 " SQLite has no binlog"
             )
         return other, f"auto: SQLite has no binlog{other_why}"
-    if settings.db_replica_urls:
-        # The follower evicts a changed name when the primary's binlog says so; a replica
-        # behind the primary could then answer the old row, and it would stay cached.
-        if asked == "binlog":
-            raise ConfigError(
-                "FINDSVC_CACHE_MODE=binlog cannot be exact with FINDSVC_DB_REPLICA_URLS (a"
-                " replica may answer a row the binlog has already changed): unset one of them"
-            )
-        return other, f"auto: read replicas answer lookups, and may lag the binlog{other_why}"
     try:
         missing = binlog_missing_at(follower.connect_args, follower.password())
     except ServerNotAsked:
@@ -121,7 +117,10 @@ def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, s
         # nothing: every lookup goes to the database, as with the cache off.
         return "binlog", f"{_AUTO_UNASKED}; checking its binlog once it can be reached"
     if missing is None:
-        return "binlog", f"{asked}: the binlog is row-based, full, and the account may read it"
+        why = f"{asked}: the binlog is row-based, full, and the account may read it"
+        if settings.db_replica_urls:
+            why += "; misses read from replicas only once they have applied what it told"
+        return "binlog", why
     if asked == "binlog":
         raise ConfigError(f"FINDSVC_CACHE_MODE=binlog: {missing}")
     return other, f"auto: {missing}{other_why}"

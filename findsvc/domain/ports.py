@@ -120,4 +120,10 @@ class Freshness(Protocol):
         time.monotonic() clock) has been told; False when that could not be shown in time."""
         ...
 
+    def applied_position(self) -> ReadAfter | None:
+        """The GTID position that holds every change told so far: a cache fill reads from a
+        store that has applied it, so a replica behind cannot answer a row a change has
+        evicted. None when any store will do (not following, or no replicas to lag)."""
+        ...
+
     def close(self) -> None: ...

@@ -9,16 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from findsvc.domain.model import Name
+from findsvc.domain.read_after import ReadAfter
 from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome
 
 
 @dataclass(eq=False)
 class Read:
-    """A query to the store in progress: its answer is not kept if `stale` turns True."""
+    """A query to the store in progress: its answer is not kept if `stale` turns True. It
+    reads from a store that has applied `after`, the changes told when it began."""
 
     folds: frozenset[str]
     stale: bool
+    after: ReadAfter | None = None
 
 
 @dataclass(eq=False)
@@ -37,8 +40,8 @@ class ReadsInProgress:
     def __init__(self) -> None:
         self._reads: set[Read] = set()
 
-    def begin(self, names: Sequence[Name], stale: bool) -> Read:
-        read = Read(frozenset(fold(name.value) for name in names), stale)
+    def begin(self, names: Sequence[Name], stale: bool, after: ReadAfter | None = None) -> Read:
+        read = Read(frozenset(fold(name.value) for name in names), stale, after)
         self._reads.add(read)
         return read
 

@@ -19,6 +19,9 @@ changes (followed: FINDSVC_CACHE_MODE, docs/cache.md).
   first caller's deadline, a waiter with time left asks again.
 - A call that must read after a write (`findsvc.domain.read_after`) passes the cache by: a
   cached answer may predate that write.
+- followed, with read replicas: a query the cache makes reads after the GTID position of the
+  changes told when it began (`Freshness.applied_position`), so a replica that has not
+  applied a change the cache was told of cannot answer the row it replaced.
 """
 
 from __future__ import annotations
@@ -114,7 +117,9 @@ class CachingRepository:
             with self._lock:
                 if isinstance(self._entries.get(name.value), UserNotFound):
                     raise UserNotFound(name)
-        return self._inner.get(name)
+        assert self._follow is not None
+        with read_after.reading_after(self._follow.applied_position()):
+            return self._inner.get(name)
 
     def _join_flight(self, name: Name) -> tuple[Flight, bool]:
         """Under the lock: the lookup under way for this name, or a new one this caller leads
@@ -131,7 +136,8 @@ class CachingRepository:
         """On the leading caller's thread, within its budget: one query to the store for
         every caller waiting on `flight`."""
         try:
-            flight.outcome = self._lookup(name)
+            with read_after.reading_after(flight.read.after):
+                flight.outcome = self._lookup(name)
         finally:
             with self._lock:
                 self._end_read(flight.read, [(name.value, flight.outcome)])
@@ -158,7 +164,8 @@ class CachingRepository:
             read = self._begin_read(missing)
             self.stats.count("misses", len(missing))
         try:
-            fetched = self._inner.get_many(missing) if missing else []
+            with read_after.reading_after(read.after):
+                fetched = self._inner.get_many(missing) if missing else []
         except BaseException:
             with self._lock:
                 self._reads.drop(read)
@@ -208,8 +215,10 @@ class CachingRepository:
 
     def _begin_read(self, names: Sequence[Name]) -> Read:
         """Under the lock. Begun while the changes are not current, its answer is not kept."""
-        stale = self._follow is not None and not self._follow.is_current()
-        return self._reads.begin(names, stale)
+        if self._follow is None:
+            return self._reads.begin(names, stale=False)
+        stale = not self._follow.is_current()
+        return self._reads.begin(names, stale, self._follow.applied_position())
 
     def _end_read(self, read: Read, answers: Collection[tuple[str, Outcome]]) -> None:
         """Under the lock."""

@@ -11,6 +11,7 @@ from findsvc.adapters.mysql.replicas import MySqlReplica, ReplicaMonitor
 from findsvc.adapters.mysql.repository import MySqlUserRepository
 from findsvc.adapters.mysql.target import MySqlTarget
 from findsvc.config import DatabaseUrl
+from findsvc.domain.read_after import ReadAfter
 from tests.support.calls import KRISHNA_PHONE, KRISHNA_SINCE
 from tests.support.db import insert_user
 from tests.support.replication import (
@@ -107,3 +108,32 @@ class TestReachability:
         verdicts = Verdicts()
         monitor(server(nowhere), replica, FakeClock(), verdicts).check()
         assert verdicts.seen == [("the-replica", True, None)]
+
+
+class TestHasApplied:
+    """A binlog cache's miss asks whether a replica has applied what the follower told."""
+
+    def test_a_position_its_last_check_found_applied_costs_no_query(
+        self, replicated: Replicated, replica: MySqlReplica
+    ) -> None:
+        monitor(server(replicated.primary_url), replica, FakeClock(), Verdicts()).check()
+        checked = ReadAfter(position(replicated.primary_url), "mariadb")
+        asked: list[str] = []
+        replica.server.select_value = lambda sql, args=(): asked.append(sql)  # type: ignore[method-assign]
+        assert replica.has_applied(checked, 0)
+        assert asked == []
+
+    def test_a_newer_position_is_asked_of_the_replica(
+        self, replicated: Replicated, replica: MySqlReplica
+    ) -> None:
+        monitor(server(replicated.primary_url), replica, FakeClock(), Verdicts()).check()
+        insert_user(replicated.primary_url, "HasAppliedNewer", KRISHNA_PHONE, KRISHNA_SINCE)
+        newer = ReadAfter(position(replicated.primary_url), "mariadb")
+        assert replica.has_applied(newer, 10)  # waits for the replica, which applies it
+        replication(replicated.replica_url, "STOP SLAVE SQL_THREAD")
+        try:
+            insert_user(replicated.primary_url, "HasAppliedStalled", KRISHNA_PHONE, KRISHNA_SINCE)
+            stalled = ReadAfter(position(replicated.primary_url), "mariadb")
+            assert not replica.has_applied(stalled, 0)
+        finally:
+            replication(replicated.replica_url, "START SLAVE SQL_THREAD")

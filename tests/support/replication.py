@@ -25,11 +25,13 @@ class Replicated:
     primary_url: DatabaseUrl
     replica_url: DatabaseUrl
 
-    def server_env(self, max_lag_s: float = 3.0) -> dict[str, str]:
+    def server_env(self, max_lag_s: float = 3.0, cache_mode: str = "off") -> dict[str, str]:
+        """Without a cache unless asked: every lookup reaches the replica reads under test."""
         return {
             "FINDSVC_DB_URL": url_string(self.primary_url),
             "FINDSVC_DB_REPLICA_URLS": url_string(self.replica_url),
             "FINDSVC_DB_REPLICA_MAX_LAG_S": str(max_lag_s),
+            "FINDSVC_CACHE_MODE": cache_mode,
         }
 
     @property

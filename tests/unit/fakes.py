@@ -159,6 +159,7 @@ class FakeFreshness:
         self.current = True
         self.caught_up = True
         self.waited_since: list[float] = []
+        self.position: ReadAfter | None = None
 
     def is_current(self) -> bool:
         return self.current
@@ -166,6 +167,9 @@ class FakeFreshness:
     def caught_up_since(self, moment: float, timeout_s: float) -> bool:
         self.waited_since.append(moment)
         return self.caught_up
+
+    def applied_position(self) -> ReadAfter | None:
+        return self.position
 
     def close(self) -> None:
         pass

@@ -15,35 +15,41 @@ server's current position.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import secrets
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import pymysql
 from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication.event import HeartbeatLogEvent, QueryEvent, RotateEvent, XidEvent
-from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+from pymysqlreplication.event import (
+    GtidEvent,
+    HeartbeatLogEvent,
+    MariadbGtidEvent,
+    QueryEvent,
+    RotateEvent,
+    XidEvent,
+)
 
 from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
+from findsvc.adapters.mysql.binlog_dump import Dump, FeedCut
 from findsvc.adapters.mysql.binlog_position import BinlogPosition, CatchUp, read_position
 from findsvc.adapters.mysql.binlog_prober import Prober
+from findsvc.adapters.mysql.binlog_rows import ROW_EVENTS, TABLE, changed_names, may_change_rows
 from findsvc.adapters.mysql.errors import describe
+from findsvc.adapters.mysql.gtid_positions import AppliedGtids, read_gtid_state
 from findsvc.domain.ports import TableChanges
+from findsvc.domain.read_after import Family, ReadAfter
 
 log = logging.getLogger(__name__)
-# Its warnings span lines, and the reconnects they announce are refused here (_opener): the
+# Its warnings span lines, and the reconnects they announce are refused (binlog_dump.py): the
 # follower logs the cut itself, once.
 logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
 
-TABLE = "ums_users"
-ROW_EVENTS = (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent)
 # Every transaction ends in an Xid (InnoDB) or a Query event (DDL, non-transactional tables),
 # so the applied position moves past the other tables' changes too; idle, heartbeats move it.
 EVENTS = [*ROW_EVENTS, XidEvent, QueryEvent, RotateEvent, HeartbeatLogEvent]
+GTID_EVENTS = (GtidEvent, MariadbGtidEvent)
 MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 
@@ -56,10 +62,6 @@ class FollowerObserver(Protocol):
     def binlog_events_applied(self, count: int) -> None: ...
 
 
-class FeedCut(Exception):
-    """The dump connection ended: the session is over (the library would reconnect silently)."""
-
-
 class BinlogFollower:
     """Implements the Freshness port for the cache it tells its changes to."""
 
@@ -69,7 +71,11 @@ class BinlogFollower:
         password: Callable[[], bytes],
         max_lag_s: float,
         observer: FollowerObserver | None = None,
+        *,
+        track_gtids: bool = False,
     ) -> None:
+        """track_gtids: keep the GTID position applied, for fills read from replicas (a
+        query at each session start, and each transaction's GTID event read)."""
         self._unchecked: Callable[[str], None] | None = None
         self.connect_args = connect_args  # host, port, user, database, TLS, timeouts
         self.password = password
@@ -78,8 +84,10 @@ class BinlogFollower:
         self._heartbeat_s = max_lag_s / 2
         self._observer = observer
         self._catch_up = CatchUp()
+        self._track_gtids = track_gtids
+        self._gtids = AppliedGtids()
         self._stop = threading.Event()
-        self._stream: pymysql.connections.Connection[Any] | None = None
+        self._dump = Dump(self._connect)
         prober = Prober(
             lambda: self._connect(**connect_args),
             self._catch_up,
@@ -110,7 +118,7 @@ class BinlogFollower:
 
     def close(self) -> None:
         self._stop.set()
-        self._cut()
+        self._dump.cut()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=2)
@@ -122,6 +130,9 @@ class BinlogFollower:
     def caught_up_since(self, moment: float, timeout_s: float) -> bool:
         # Past the max lag the cache would not answer anyway: the call asks the database.
         return self._catch_up.wait_covered(moment, min(timeout_s, self._max_lag_s))
+
+    def applied_position(self) -> ReadAfter | None:
+        return self._gtids.position()
 
     def _told(self) -> TableChanges:
         assert self._changes is not None, "started before it follows"
@@ -142,6 +153,7 @@ class BinlogFollower:
             else:
                 backoff_s = MIN_BACKOFF_S
             self._catch_up.lost()  # first: no lookup is answered from the cache from now on
+            self._gtids.lost()
             self._told().forget_all()
             if self._stop.is_set():
                 return
@@ -165,29 +177,24 @@ class BinlogFollower:
         with self._connect(**self.connect_args) as conn:
             moment = self._catch_up.clock()
             position = read_position(conn)
+            # After the position: the state then covers every transaction before it.
+            gtids = read_gtid_state(conn) if self._track_gtids else None
         if position is None:
             raise FeedCut("the server writes no binlog")
-        reader = BinLogStreamReader(
-            {k: v for k, v in self.connect_args.items() if k != "database"},
-            # Unique among the server's replicas, or the server drops the older dump.
-            server_id=(1 << 20) + secrets.randbelow((1 << 32) - (1 << 21)),
-            blocking=True,
-            resume_stream=True,
-            log_file=position.file,
-            log_pos=position.offset,
-            only_schemas=[self.connect_args["database"]],
-            only_tables=[TABLE],
-            only_events=EVENTS,
-            slave_heartbeat=self._heartbeat_s,
-            pymysql_wrapper=self._opener(),
-            enable_logging=False,
-        )
+        events = EVENTS if gtids is None else [*EVENTS, *GTID_EVENTS]
+        reader = self._dump.reader(self.connect_args, position, self._heartbeat_s, events)
         try:
-            self._apply(reader, moment, position)
+            self._apply(reader, moment, position, gtids)
         finally:
             reader.close()
 
-    def _apply(self, reader: BinLogStreamReader, moment: float, start: BinlogPosition) -> None:
+    def _apply(
+        self,
+        reader: BinLogStreamReader,
+        moment: float,
+        start: BinlogPosition,
+        gtids: tuple[Family, str] | None,
+    ) -> None:
         started = False
         while not self._stop.is_set():
             event = reader.fetchone()
@@ -195,60 +202,38 @@ class BinlogFollower:
                 raise FeedCut("the server ended the binlog dump")
             if not started:  # the dump is open: changes after `start` will all come
                 started = True
+                if gtids is not None:  # before the cache is current: no fill reads unbounded
+                    self._track(self._gtids.started, *gtids)
                 self._catch_up.started(moment, start)
                 self._tell_state("following")
                 self._last_failure = None
                 log.info("binlog cache: following %s from %s:%d", TABLE, start.file, start.offset)
             if isinstance(event, ROW_EVENTS):
                 self._apply_rows(event)
-            elif isinstance(event, QueryEvent) and _may_change_rows(event):
+            elif isinstance(event, GTID_EVENTS):
+                self._track(self._gtids.applied, event.gtid)
+            elif isinstance(event, QueryEvent) and may_change_rows(event):
                 self._told().forget_all()  # TRUNCATE, DROP, RENAME...: no row events
             self._catch_up.applied(BinlogPosition.of(reader.log_file, reader.log_pos))
 
     def _apply_rows(self, event: Any) -> None:
-        names: list[str] = []
-        for row in event.rows:
-            for image in ("values", "before_values", "after_values"):
-                values = row.get(image)
-                if values is None:
-                    continue
-                if "name" not in values:  # no column names: binlog_row_metadata is not FULL
-                    self._told().forget_all()
-                    return
-                if values["name"] is not None:
-                    names.append(str(values["name"]))
+        names = changed_names(event)
+        if names is None:
+            self._told().forget_all()
+            return
         self._told().names_changed(names)
         if self._observer is not None:
             self._observer.binlog_events_applied(1)
 
-    def _opener(self) -> Callable[..., pymysql.connections.Connection[Any]]:
-        """pymysql.connect for the library: its control connection, and the dump connection
-        once. A second dump connection would be the library hiding a cut: refused."""
-        opened: list[bool] = []
-
-        def open_connection(**settings: Any) -> pymysql.connections.Connection[Any]:
-            if settings.get("db") == "information_schema":
-                settings["database"] = settings.pop("db")  # PyMySQL's name for it now
-                return self._connect(**settings)
-            if opened:
-                raise FeedCut("the binlog feed was cut")
-            opened.append(True)
-            self._stream = self._connect(**settings)
-            return self._stream
-
-        return open_connection
-
-    def _cut(self) -> None:
-        """From any thread: ends the dump; the follower's blocked read fails at once."""
-        stream = self._stream
-        sock = getattr(stream, "_sock", None) if stream is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+    def _track(self, tell: Callable[..., None], *gtids: str) -> None:
+        try:
+            tell(*gtids)
+        except ValueError:  # a GTID form not understood (MySQL tags): no position to give
+            raise FeedCut("the server's GTIDs could not be read") from None
 
     def _behind(self, description: str) -> None:
         self._log_failure(description)
-        self._cut()
+        self._dump.cut()
 
     def _tell_state(self, state: str) -> None:
         if self._observer is not None:
@@ -262,11 +247,6 @@ class BinlogFollower:
                 "binlog cache: feed lost (%s); lookups go to the database until it is back",
                 description,
             )
-
-
-def _may_change_rows(event: Any) -> bool:
-    query = str(event.query).lower()
-    return TABLE in query and not query.startswith(("begin", "commit", "xa "))
 
 
 def _describe(error: BaseException) -> str:
