@@ -47,6 +47,9 @@ class ReadAfter:
 
     position: str
     family: Family
+    # How long a replica may be waited for before another target answers; None: up to half
+    # the call's budget, for a caller that has just written and would rather wait.
+    max_wait_s: float | None = None
 
     @classmethod
     def parse(cls, raw: str) -> ReadAfter:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from findsvc.domain.model import Name
+from findsvc.domain.ports import RepositoryTimeout
 from findsvc.domain.read_after import ReadAfter
 from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome
@@ -61,3 +62,19 @@ class ReadsInProgress:
     def all_changed(self) -> None:
         for read in self._reads:
             read.stale = True
+
+
+# How long a cache fill waits for a replica to apply the changes told (read_after.max_wait_s):
+# a replica in step is there within milliseconds; one further behind costs the primary a query.
+FILL_MAX_WAIT_S = 0.05
+
+
+def fill_position(position: ReadAfter | None) -> ReadAfter | None:
+    """A fill waits for a lagging replica only briefly: the primary answers it at once, and
+    the caller that missed should not wait the replica out."""
+    return None if position is None else replace(position, max_wait_s=FILL_MAX_WAIT_S)
+
+
+def cut_by_its_leader(outcome: Outcome) -> bool:
+    """The query ended at the deadline of the caller that led it, not for the store."""
+    return isinstance(outcome, RepositoryTimeout) and not outcome.blames_store

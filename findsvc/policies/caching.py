@@ -40,7 +40,13 @@ from findsvc.domain.ports import (
     RepositoryUnavailable,
 )
 from findsvc.policies.cache_entries import Cached, Entries
-from findsvc.policies.cache_reads import Flight, Read, ReadsInProgress
+from findsvc.policies.cache_reads import (
+    Flight,
+    Read,
+    ReadsInProgress,
+    cut_by_its_leader,
+    fill_position,
+)
 from findsvc.policies.cache_stats import CacheObserver, CacheStats
 from findsvc.policies.name_fold import fold
 from findsvc.policies.outcomes import Outcome, answer, own
@@ -86,7 +92,7 @@ class CachingRepository:
                     self._fly(name, flight)
                 elif not flight.done.wait(budget.remaining_s()):
                     raise RepositoryTimeout("no answer in time", blames_store=False)
-                if leads or not _cut_by_its_leader(flight.outcome) or budget.expired:
+                if leads or not cut_by_its_leader(flight.outcome) or budget.expired:
                     break
                 # The caller that led it ran out of time; this one has some left: ask again.
         joined_late = self._follow is not None and flight.begun < arrival
@@ -118,7 +124,7 @@ class CachingRepository:
                 if isinstance(self._entries.get(name.value), UserNotFound):
                     raise UserNotFound(name)
         assert self._follow is not None
-        with read_after.reading_after(self._follow.applied_position()):
+        with read_after.reading_after(fill_position(self._follow.applied_position())):
             return self._inner.get(name)
 
     def _join_flight(self, name: Name) -> tuple[Flight, bool]:
@@ -218,7 +224,7 @@ class CachingRepository:
         if self._follow is None:
             return self._reads.begin(names, stale=False)
         stale = not self._follow.is_current()
-        return self._reads.begin(names, stale, self._follow.applied_position())
+        return self._reads.begin(names, stale, fill_position(self._follow.applied_position()))
 
     def _end_read(self, read: Read, answers: Collection[tuple[str, Outcome]]) -> None:
         """Under the lock."""
@@ -244,8 +250,3 @@ class CachingRepository:
             self._entries.put(key, outcome, self._ttl_s)
         elif isinstance(outcome, UserNotFound) and self._negative_ttl_s > 0:
             self._entries.put(key, outcome, self._negative_ttl_s)
-
-
-def _cut_by_its_leader(outcome: Outcome) -> bool:
-    """The query ended at the deadline of the caller that led it, not for the store."""
-    return isinstance(outcome, RepositoryTimeout) and not outcome.blames_store

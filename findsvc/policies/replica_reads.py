@@ -116,6 +116,8 @@ class ReplicaReads:
                 wait_s = 0.0
                 if place == 0 and budget is not None:
                     wait_s = min(budget.remaining_s() / 2, self._max_wait_s)
+                    if position.max_wait_s is not None:
+                        wait_s = min(wait_s, position.max_wait_s)
                 try:
                     if not replica.has_applied(position, wait_s):
                         continue

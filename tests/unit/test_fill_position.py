@@ -5,15 +5,18 @@ still passes the cache by."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from findsvc.domain import read_after
 from findsvc.domain.model import Name, User
 from findsvc.domain.ports import Lookup
 from findsvc.domain.read_after import ReadAfter
+from findsvc.policies.cache_reads import FILL_MAX_WAIT_S
 from findsvc.policies.caching import CachingRepository
 from tests.unit.fakes import FakeFreshness, FakeStore
 
 TOLD = ReadAfter("0-1-42", "mariadb")
+FILL = replace(TOLD, max_wait_s=FILL_MAX_WAIT_S)  # a fill waits for a replica only briefly
 
 
 class PositionSeen(FakeStore):
@@ -43,7 +46,7 @@ class TestAFillReadsAfterTheChangesTold:
         store = PositionSeen("GraceHopper")
         cache, _ = followed(store)
         cache.get(Name("GraceHopper"))
-        assert store.positions == [TOLD]
+        assert store.positions == [FILL]
         assert read_after.current() is None  # only around the query
 
     def test_a_batch_reads_its_misses_after_the_position_told(self) -> None:
@@ -51,7 +54,7 @@ class TestAFillReadsAfterTheChangesTold:
         cache, _ = followed(store)
         cache.get(Name("GraceHopper"))
         cache.get_many([Name("GraceHopper"), Name("AdaLovelace")])
-        assert store.positions == [TOLD, TOLD]
+        assert store.positions == [FILL, FILL]
 
     def test_the_position_is_the_one_told_when_the_query_began(self) -> None:
         store = PositionSeen("GraceHopper")
@@ -61,7 +64,7 @@ class TestAFillReadsAfterTheChangesTold:
         freshness.position = later
         cache.names_changed(["GraceHopper"])
         cache.get(Name("GraceHopper"))
-        assert store.positions == [TOLD, later]
+        assert store.positions == [FILL, replace(later, max_wait_s=FILL_MAX_WAIT_S)]
 
     def test_no_position_told_reads_from_any_store(self) -> None:
         store = PositionSeen("GraceHopper")

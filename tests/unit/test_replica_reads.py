@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from findsvc.domain import deadline
@@ -205,6 +207,13 @@ class TestReadAfter:
         first = max(replicas, key=lambda replica: replica.waits[0]).waits[0]
         assert 0 < first <= 0.25
         assert sorted(wait for each in waits for wait in each) == [0.0, first]
+
+    def test_a_position_that_says_how_long_to_wait_is_waited_for_no_longer(
+        self, reads: ReplicaReads, replicas: list[FakeReplica]
+    ) -> None:
+        with deadline.deadline_in(5), reading_after(replace(POSITION, max_wait_s=0.05)):
+            reads.get(Name(KNOWN))
+        assert max(wait for replica in replicas for wait in replica.waits) == 0.05
 
     def test_the_wait_is_capped_by_the_lag_limit(
         self, reads: ReplicaReads, replicas: list[FakeReplica]
