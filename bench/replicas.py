@@ -72,7 +72,12 @@ def main() -> int:
         start_replica(replica, primary)
         names = lookups(seed_users(primary, users))
         wait_applied(replica, primary)
-        base = {"FINDSVC_DB_URL": primary.url, "FINDSVC_HEALTH_INTERVAL_S": "2"}
+        # Where lookups go, not what a cache saves them: every lookup reaches a store.
+        base = {
+            "FINDSVC_DB_URL": primary.url,
+            "FINDSVC_HEALTH_INTERVAL_S": "2",
+            "FINDSVC_CACHE_MODE": "off",
+        }
         chosen = [
             Scenario("primary", "findsvc on the primary alone", FINDSVC, base),
             Scenario(
