@@ -83,11 +83,11 @@ class CachingRepository:
         if read_after.current() is not None:
             return self._inner.get(name)
         arrival = time.monotonic()
+        flight, leads = self._cached_or_flight(name, arrival)
+        if not isinstance(flight, Flight):
+            return answer(flight, name)  # a hit: the fast path
         with deadline.current_or(self._cap_s) as budget:
             while True:
-                flight, leads = self._cached_or_flight(name, arrival)
-                if not isinstance(flight, Flight):
-                    return answer(flight, name)
                 if leads:
                     self._fly(name, flight)
                 elif not flight.done.wait(budget.remaining_s()):
@@ -95,6 +95,9 @@ class CachingRepository:
                 if leads or not cut_by_its_leader(flight.outcome) or budget.expired:
                     break
                 # The caller that led it ran out of time; this one has some left: ask again.
+                flight, leads = self._cached_or_flight(name, arrival)
+                if not isinstance(flight, Flight):
+                    return answer(flight, name)
         joined_late = self._follow is not None and flight.begun < arrival
         if joined_late and isinstance(flight.outcome, UserNotFound):
             return self._not_found_since(name, arrival)

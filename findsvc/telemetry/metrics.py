@@ -72,6 +72,7 @@ class Metrics:
             ("result",),
             registry=registry,
         )
+        self._cache_lookups_by_result: dict[str, Counter] = {}
         self.cache_mode = Gauge(
             "findsvc_cache_mode",
             "1 for the cache mode this process chose at start (off, ttl or binlog).",
@@ -151,7 +152,11 @@ class Metrics:
 
     # The cache's CacheObserver protocol.
     def cache_used(self, result: str, count: int) -> None:
-        self.cache_lookups.labels(result).inc(count)
+        # Asked on every lookup: the children are looked up once, not by labels() each time.
+        child = self._cache_lookups_by_result.get(result)
+        if child is None:
+            child = self._cache_lookups_by_result[result] = self.cache_lookups.labels(result)
+        child.inc(count)
 
     # The replica policy's ReadObserver and the replica monitor's ReplicaObserver.
     def looked_up(self, target: str, count: int) -> None:
