@@ -68,15 +68,14 @@ def _serve(settings: Settings) -> int:
 
 def _serve_one(settings: Settings, index: int) -> int:
     """Serves as the index-th server process, until signalled."""
-    if settings.cpu_pinning == "on":
-        cpu_pinning.pin_to_one_cpu(index)
-    elif settings.cpu_pinning == "auto":
-        cpu_pinning.follow_the_quietest_cpu(index, settings.processes)
+    placed = cpu_pinning.keep_to_one_cpu(settings.cpu_pinning, index, settings.processes)
     try:
         service = bootstrap.build_service(settings)
     except ConfigError as error:
         print(f"findsvc: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    if placed is not None:
+        log.info(placed)
     serve_until_signalled(service.server, repeat_ends_at_once=settings.processes == 1)
     service.close()
     logging.shutdown()

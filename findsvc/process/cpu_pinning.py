@@ -47,20 +47,31 @@ def pin_to_one_cpu(index: int, where_now: bool = False) -> int:
     allowed = sorted(os.sched_getaffinity(0))
     here = _current_cpu()
     cpu = here if where_now and here in allowed else allowed[index % len(allowed)]
-    os.sched_setaffinity(0, {cpu})
-    log.info("pinned to CPU %d", cpu, extra={"cpu": cpu})
+    os.sched_setaffinity(0, {cpu})  # said by the caller once the server is up
     return cpu
+
+
+def keep_to_one_cpu(mode: str, index: int, processes: int) -> str | None:
+    """FINDSVC_CPU_PINNING for the index-th server process; returns what to log once the
+    server is up (a start that fails on a config error is one line)."""
+    if mode == "on":
+        return f"pinned to CPU {pin_to_one_cpu(index)}"
+    if mode != "auto":
+        return None
+    mover = follow_the_quietest_cpu(index, processes)
+    if mover is None:
+        return "cannot keep to one CPU: the scheduler places the threads"
+    return f"pinned to CPU {mover.cpu}, and moved off it should other work keep it busy"
 
 
 def follow_the_quietest_cpu(index: int, processes: int) -> CpuMover | None:
     """FINDSVC_CPU_PINNING=auto: pins now, then moves off a busy CPU (see the module doc).
     Where the process may not choose its CPUs (a seccomp profile, a sandbox), it runs
-    unpinned, as with FINDSVC_CPU_PINNING=0."""
+    unpinned, as with FINDSVC_CPU_PINNING=0, and returns None."""
     try:
         allowed = sorted(os.sched_getaffinity(0))
         mover = CpuMover(pin_to_one_cpu(index, where_now=processes == 1), allowed)
-    except OSError as error:
-        log.warning("cannot keep to one CPU (%s): the scheduler places the threads", error.strerror)
+    except OSError:
         return None
     if len(allowed) > 1:
         threading.Thread(target=mover.run, name="cpu-mover", daemon=True).start()

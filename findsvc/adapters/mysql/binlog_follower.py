@@ -148,7 +148,9 @@ class BinlogFollower:
             try:
                 self._follow_once()
             except Exception as error:  # noqa: BLE001 - any failure ends the session alike
-                if not self._stop.is_set():
+                # Never reached yet (auto, the database away at start): why is the database's
+                # own log line, which readiness writes; said here too, it would be said twice.
+                if not self._stop.is_set() and self._unchecked is None:
                     self._log_failure(_describe(error))
             else:
                 backoff_s = MIN_BACKOFF_S
