@@ -7,6 +7,7 @@ when one process serves.
 
 from __future__ import annotations
 
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import prometheus_client
@@ -23,6 +24,22 @@ DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 
 CACHE_MODES = ("off", "ttl", "binlog")
 FOLLOWER_STATES = ("connecting", "following", "reconnecting")
+
+
+class _ByLabel:
+    """A metric's children by the value of its one label, each made once: labels() takes a
+    lock and builds a key on every call, and these are asked on every lookup or query. The
+    values are bounded by the code (results, outcomes) or the configuration (replicas)."""
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self._metric = metric
+        self._children: dict[str, Any] = {}
+
+    def __call__(self, value: str) -> Any:
+        child = self._children.get(value)
+        if child is None:  # two threads may both get here: labels() hands both the same child
+            child = self._children[value] = self._metric.labels(value)
+        return child
 
 
 class Metrics:
@@ -72,7 +89,6 @@ class Metrics:
             ("result",),
             registry=registry,
         )
-        self._cache_lookups_by_result: dict[str, Counter] = {}
         self.cache_mode = Gauge(
             "findsvc_cache_mode",
             "1 for the cache mode this process chose at start (off, ttl or binlog).",
@@ -140,6 +156,10 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livemin",
         )
+        # Children of the metrics told on every lookup or query.
+        self._cache_lookups_by_result = _ByLabel(self.cache_lookups)
+        self._db_lookups_by_target = _ByLabel(self.db_lookups)
+        self._db_query_seconds_by_outcome = _ByLabel(self.db_query_seconds)
 
     # Readiness's observer: set on each check, as a function gauge is not shared across processes.
     def database_checked(self, up: bool) -> None:
@@ -152,15 +172,11 @@ class Metrics:
 
     # The cache's CacheObserver protocol.
     def cache_used(self, result: str, count: int) -> None:
-        # Asked on every lookup: the children are looked up once, not by labels() each time.
-        child = self._cache_lookups_by_result.get(result)
-        if child is None:
-            child = self._cache_lookups_by_result[result] = self.cache_lookups.labels(result)
-        child.inc(count)
+        self._cache_lookups_by_result(result).inc(count)
 
     # The replica policy's ReadObserver and the replica monitor's ReplicaObserver.
     def looked_up(self, target: str, count: int) -> None:
-        self.db_lookups.labels(target).inc(count)
+        self._db_lookups_by_target(target).inc(count)
 
     def misses_rechecked(self, count: int) -> None:
         self.db_misses_rechecked.inc(count)
@@ -189,7 +205,7 @@ class Metrics:
         self.binlog_events.inc(count)
 
     def connection_used(self, seconds: float, ok: bool) -> None:
-        self.db_query_seconds.labels("ok" if ok else "error").observe(seconds)
+        self._db_query_seconds_by_outcome("ok" if ok else "error").observe(seconds)
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
