@@ -7,7 +7,7 @@ import logging
 import math
 import ssl
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from findsvc.adapters.mysql.binlog_check import ServerNotAsked, binlog_missing_at
 from findsvc.adapters.mysql.binlog_follower import BinlogFollower, FollowerObserver
@@ -20,7 +20,13 @@ from findsvc.policies.caching import CachingRepository
 
 log = logging.getLogger(__name__)
 
-_AUTO_UNASKED = "auto: the database could not be asked at start"
+
+class Choice(NamedTuple):
+    mode: str  # off, ttl or binlog
+    why: str
+    # binlog chosen before the binlog could be checked (auto, the database away at start):
+    # the follower checks it at its first connect.
+    unchecked: bool = False
 
 
 class CacheMetrics(CacheObserver, FollowerObserver, Protocol):
@@ -55,9 +61,9 @@ def build_cache(
             # A fill read from a replica must read after the changes the follower told.
             track_gtids=bool(settings.db_replica_urls),
         )
-    mode, why = _choose(settings, follower)
+    mode, why, unchecked = _choose(settings, follower)
     (say or log.info)(f"cache: {mode} ({why})")
-    if follower is not None and why.startswith(_AUTO_UNASKED):
+    if follower is not None and unchecked:
 
         def binlog_unusable(missing: str) -> None:
             log.info(f"cache: off (auto: {missing})")
@@ -85,15 +91,14 @@ def build_cache(
     return cache
 
 
-def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, str]:
-    """(off, ttl or binlog; why)."""
+def _choose(settings: Settings, follower: BinlogFollower | None) -> Choice:
     asked = settings.cache_mode
     if asked == "off":
-        return "off", "FINDSVC_CACHE_MODE=off"
+        return Choice("off", "FINDSVC_CACHE_MODE=off")
     if asked == "ttl":
         if settings.cache_ttl_s <= 0:
             raise ConfigError("FINDSVC_CACHE_MODE=ttl needs FINDSVC_CACHE_TTL_S > 0")
-        return "ttl", "FINDSVC_CACHE_MODE=ttl"
+        return Choice("ttl", "FINDSVC_CACHE_MODE=ttl")
     # What auto falls back to without the binlog.
     other, other_why = (
         ("ttl", "; FINDSVC_CACHE_TTL_S > 0") if settings.cache_ttl_s > 0 else ("off", "")
@@ -104,26 +109,31 @@ def _choose(settings: Settings, follower: BinlogFollower | None) -> tuple[str, s
                 "FINDSVC_CACHE_MODE=binlog needs MySQL or MariaDB (FINDSVC_DB_URL=mysql://...):"
                 " SQLite has no binlog"
             )
-        return other, f"auto: SQLite has no binlog{other_why}"
+        return Choice(other, f"auto: SQLite has no binlog{other_why}")
     try:
         missing = binlog_missing_at(follower.connect_args, follower.password())
     except ServerNotAsked:
         # Why is the database's own log line; said here again, a failure would be said twice.
         if asked == "binlog":
-            return "binlog", "the database could not be asked yet; following when it can"
+            return Choice("binlog", "the database could not be asked yet; following when it can")
         if other == "ttl":  # a cache that answers now, rather than one that may never
-            return other, f"auto: the database could not be asked at start{other_why}"
+            return Choice(other, f"auto: the database could not be asked at start{other_why}")
         # Until the binlog is checked the follower follows nothing and the cache answers
         # nothing: every lookup goes to the database, as with the cache off.
-        return "binlog", f"{_AUTO_UNASKED}; checking its binlog once it can be reached"
+        return Choice(
+            "binlog",
+            "auto: the database could not be asked at start; checking its binlog once it can"
+            " be reached",
+            unchecked=True,
+        )
     if missing is None:
         why = f"{asked}: the binlog is row-based, full, and the account may read it"
         if settings.db_replica_urls:
             why += "; misses read from replicas only once they have applied what it told"
-        return "binlog", why
+        return Choice("binlog", why)
     if asked == "binlog":
         raise ConfigError(f"FINDSVC_CACHE_MODE=binlog: {missing}")
-    return other, f"auto: {missing}{other_why}"
+    return Choice(other, f"auto: {missing}{other_why}")
 
 
 def _password(settings: Settings) -> Callable[[], bytes]:
