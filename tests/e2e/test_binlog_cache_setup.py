@@ -17,7 +17,14 @@ from findsvc.config.database_url import parse_database_url
 from tests.support.calls import KRISHNA, find, findsvc
 from tests.support.db import url_string
 from tests.support.load import wait_for
-from tests.support.metrics import follower_state, log_messages, metrics_port, scrape, value
+from tests.support.metrics import (
+    follower_state,
+    log_messages,
+    metrics_port,
+    scrape,
+    value,
+    wait_for_log,
+)
 from tests.support.proxy import TcpProxy
 
 EXIT_CONFIG = 2
@@ -90,9 +97,7 @@ class TestADatabaseAwayAtStart:
     ) -> None:
         with _away(binlog_db) as (proxy, url):
             server = start_server({"FINDSVC_DB_URL": url_string(url)}, wait=False)
-            wait_for(
-                lambda: _said(server, "cache: binlog (auto: the database could not"), timeout_s=30
-            )
+            wait_for_log(server, "cache: binlog (auto: the database could not", timeout_s=30)
             proxy.up()
             wait_for(lambda: follower_state(server, "following") == 1, timeout_s=30)
             assert value(scrape(metrics_port(server)), "findsvc_cache_mode", mode="binlog") == 1
@@ -102,11 +107,9 @@ class TestADatabaseAwayAtStart:
     ) -> None:
         with _away(parse_database_url(users_db_url)) as (proxy, url):
             server = start_server({"FINDSVC_DB_URL": url_string(url)}, wait=False)
-            wait_for(
-                lambda: _said(server, "cache: binlog (auto: the database could not"), timeout_s=30
-            )
+            wait_for_log(server, "cache: binlog (auto: the database could not", timeout_s=30)
             proxy.up()
-            wait_for(lambda: _said(server, "cache: off (auto: the server writes no"), timeout_s=30)
+            wait_for_log(server, "cache: off (auto: the server writes no", timeout_s=30)
             samples = scrape(metrics_port(server))
             assert value(samples, "findsvc_cache_mode", mode="off") == 1
             assert value(samples, "findsvc_binlog_follower_state") == 0  # no alert fires
@@ -124,10 +127,6 @@ def _away(db: DatabaseUrl) -> Iterator[tuple[TcpProxy, DatabaseUrl]]:
         yield proxy, replace(db, host="127.0.0.1", port=proxy.port)
     finally:
         proxy.close()
-
-
-def _said(server: ServerProcess, start: str) -> bool:
-    return any(message.startswith(start) for message in log_messages(server))
 
 
 def _account(cursor: Any, db: DatabaseUrl, binlog: str | None) -> DatabaseUrl:

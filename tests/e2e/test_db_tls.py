@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -19,6 +18,7 @@ from tests.support.calls import KRISHNA, KRISHNA_PHONE, NOT_SERVING, findsvc
 from tests.support.certs import make_pki
 from tests.support.db import admin_connection, global_status, url_string
 from tests.support.load import wait_for
+from tests.support.metrics import wait_for_log
 
 Start = Callable[[dict[str, str]], ServerProcess]
 CERTIFICATE_FAILED = "TLS certificate verification failed"
@@ -43,13 +43,6 @@ def start(tls_only_account: DatabaseUrl, start_server: StartServer) -> Start:
     it expects."""
     url = url_string(tls_only_account)
     return lambda env: start_server({"FINDSVC_DB_URL": url, **env}, wait=False)
-
-
-def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while text not in server.logs:
-        assert time.monotonic() < deadline, f"no {text!r} in:\n{server.logs}"
-        time.sleep(0.05)
 
 
 def aborted_connects(url: DatabaseUrl) -> int:

@@ -58,6 +58,14 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, have), v in samples.items() if n == name and wanted <= have)
 
 
+def wait_for_log(server: ServerProcess, text: str, timeout_s: float = 20) -> None:
+    """Until `text` is in the server's log; AssertionError with the log when it never is."""
+    deadline = time.monotonic() + timeout_s
+    while text not in server.logs:
+        assert time.monotonic() < deadline, f"no {text!r} in:\n{server.logs}"
+        time.sleep(0.05)
+
+
 def log_messages(server: ServerProcess) -> list[str]:
     return [str(entry.get("message", "")) for entry in log_entries(server)]
 
