@@ -16,7 +16,9 @@ changes (followed: FINDSVC_CACHE_MODE, docs/cache.md).
   caller runs it on its own thread, within its own budget (set at the edge; the cap, if it
   has none): a hand-off to another thread would cost each miss more CPU than the query. The
   others wait for it within their own budgets and then get a timeout; if it ends at the
-  first caller's deadline, a waiter with time left asks again.
+  first caller's deadline, a waiter with time left asks again. A NOT_FOUND from a query that
+  began before a waiter arrived answers it only once confirmed (see followed); by TTL, the
+  waiter asks the store itself: the user may have been added in between.
 - A call that must read after a write (`findsvc.domain.read_after`) passes the cache by: a
   cached answer may predate that write.
 - followed, with read replicas: a query the cache makes reads after the GTID position of the
@@ -98,8 +100,7 @@ class CachingRepository:
                 flight, leads = self._cached_or_flight(name, arrival)
                 if not isinstance(flight, Flight):
                     return answer(flight, name)
-        joined_late = self._follow is not None and flight.begun < arrival
-        if joined_late and isinstance(flight.outcome, UserNotFound):
+        if flight.begun < arrival and isinstance(flight.outcome, UserNotFound):
             return self._not_found_since(name, arrival)
         return answer(flight.outcome, name)
 
@@ -120,13 +121,15 @@ class CachingRepository:
 
     def _not_found_since(self, name: Name, arrival: float) -> User:
         """A NOT_FOUND read by a query that began before this call arrived: the user may have
-        been added in between. It stands if the changes caught up with the call and the
-        answer is still cached (no change to an equal name dropped it, or kept it out)."""
+        been added in between. Followed, it stands if the changes caught up with the call and
+        the answer is still cached (no change to an equal name dropped it, or kept it out);
+        by TTL, nothing tells of changes, so the store is asked again."""
+        if self._follow is None:
+            return self._inner.get(name)
         if self._caught_up_since(arrival):
             with self._lock:
                 if isinstance(self._entries.get(name.value), UserNotFound):
                     raise UserNotFound(name)
-        assert self._follow is not None
         with read_after.reading_after(fill_position(self._follow.applied_position())):
             return self._inner.get(name)
 

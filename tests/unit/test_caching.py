@@ -144,6 +144,49 @@ class TestSingleFlight:
         assert store.singles == ["KrishnaMohan", "KrishnaMohan"]
         assert repo._flights == {}
 
+    def test_a_caller_that_arrives_after_a_commit_is_not_answered_by_an_older_query(
+        self,
+    ) -> None:
+        """The TTL cache: a NOT_FOUND read before the user was added does not answer a call
+        that arrived after, though that call shared the query."""
+        store = ReadsThenHolds()
+        repo = CachingRepository(store, 10, 100, cap_s=5)
+        store.gate.clear()
+        outcomes: dict[str, object] = {}
+
+        def lookup(who: str) -> None:
+            try:
+                outcomes[who] = repo.get(Name("JustAdded"))
+            except UserNotFound as error:
+                outcomes[who] = error
+
+        first = threading.Thread(target=lookup, args=("first",))
+        first.start()  # its query read no such user, and is held
+        assert store.entered.acquire(timeout=5)
+        store.users["justadded"] = user("JustAdded")  # the AddService commits
+        second = threading.Thread(target=lookup, args=("second",))
+        second.start()  # the very next call: it shares the query under way
+        while repo.stats.shared < 1:
+            threading.Event().wait(0.01)
+        store.gate.set()
+        first.join(5)
+        second.join(5)
+        assert isinstance(outcomes["first"], UserNotFound)  # it asked before the commit
+        assert outcomes["second"] == user("JustAdded")
+
+
+class ReadsThenHolds(FakeStore):
+    """Reads the row first, then holds the answer at the gate: a query that began before a
+    commit and ends after it."""
+
+    def get(self, name: Name) -> User:
+        self.singles.append(name.value)
+        lookup = self._lookup(name)
+        self._enter()
+        if isinstance(lookup, User):
+            return lookup
+        raise lookup
+
 
 class TestBatches:
     def test_hits_come_from_the_cache_and_only_misses_from_one_query(self) -> None:
